@@ -1,0 +1,56 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export class FloraApi implements ICredentialType {
+	name = 'floraApi';
+
+	displayName = 'Flora API';
+
+	icon: Icon = { light: 'file:flora.svg', dark: 'file:flora.dark.svg' };
+
+	documentationUrl = 'https://developer.flora.ai/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			placeholder: 'sk_live_…',
+			description:
+				'A FLORA API key (starts with sk_live_). Create one in FLORA under Settings → API keys. Each workspace has one active key.',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://app.flora.ai/api/v1',
+			description:
+				'Change only for a proxy, a staging host or the local FLORA simulator. The key is sent to this host and nowhere else.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '/workspaces',
+			method: 'GET',
+		},
+	};
+}

@@ -1,0 +1,561 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import { FloraCancelledError, itemError } from '../../helpers/errors';
+import type { ItemProgress } from '../../helpers/errors';
+import { idempotencyKey, recallCreated, rememberCreated } from '../../helpers/idempotency';
+import {
+	fail,
+	LIMITS,
+	optionalText,
+	requiredText,
+	validateContentType,
+	validateNumberInRange,
+	validateProjectId,
+	validateSourceUrl,
+	validateWorkspaceId,
+} from '../../helpers/validation';
+import { waitFor } from '../../helpers/wait';
+import { cancelSignalOf, FloraApiError, floraApiRequest, floraApiSend } from '../../transport';
+import type { UploadForm, UploadSource } from '../../transport/upload';
+import {
+	binaryUploadSource,
+	readUploadForm,
+	sendToUploadHost,
+	UploadFailedError,
+} from '../../transport/upload';
+
+const properties: INodeProperties[] = [
+	workspaceLocator,
+	{
+		displayName: 'Source',
+		name: 'source',
+		type: 'options',
+		noDataExpression: true,
+		default: 'binary',
+		options: [
+			{
+				name: 'Binary File',
+				value: 'binary',
+				description: 'Upload a file from an earlier node (image, video, audio or PDF)',
+			},
+			{
+				name: 'URL',
+				value: 'url',
+				description: 'FLORA downloads a public HTTPS file itself (up to 50 MB)',
+			},
+			{
+				name: 'Reserve Upload URL Only',
+				value: 'signedUrl',
+				description:
+					'Create the asset and return a one-time upload form, for another system to upload the file',
+			},
+		],
+		description: 'Where the file comes from',
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		displayOptions: { show: { source: ['binary'] } },
+		hint: 'The name of the input field holding the file',
+		description:
+			'The binary property of the input item to upload. Images up to 150 MP, video, audio and PDF; streamed, so large files are fine.',
+	},
+	{
+		displayName: 'URL',
+		name: 'url',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/image.png',
+		displayOptions: { show: { source: ['url'] } },
+		description:
+			'Public HTTPS address FLORA downloads the file from (up to 50 MB). Private, local and http:// addresses are refused.',
+	},
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: [
+			{
+				displayName: 'Content Type',
+				name: 'contentType',
+				type: 'string',
+				default: '',
+				placeholder: 'image/png',
+				description:
+					"MIME type of the file. For binary files it defaults to the binary data's own MIME type.",
+			},
+			{
+				displayName: 'File Name',
+				name: 'fileName',
+				type: 'string',
+				default: '',
+				placeholder: 'hero.png',
+				description:
+					"Name the asset gets in FLORA. For binary files it defaults to the binary data's own file name.",
+			},
+			{
+				displayName: 'Folder',
+				name: 'folder',
+				type: 'string',
+				default: '',
+				placeholder: 'campaign-assets',
+				description: 'Destination folder in the workspace',
+			},
+			projectLocator({
+				name: 'projectId',
+				description: 'Attach the asset to this FLORA project',
+			}),
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				default: 2,
+				typeOptions: { minValue: LIMITS.concurrency.min, maxValue: LIMITS.concurrency.max },
+				description:
+					'How many items are uploaded at the same time. FLORA advises 2 to 4; a rate limit slows all items down together.',
+			},
+			{
+				displayName: 'Idempotency Key',
+				name: 'idempotencyKey',
+				type: 'string',
+				default: '',
+				description:
+					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution".',
+			},
+			{
+				displayName: 'Wait for Ready',
+				name: 'waitForReady',
+				type: 'boolean',
+				default: true,
+				hint: 'Turn off to return as soon as FLORA accepted the file; its status may then still be pending_upload',
+				description:
+					'Whether to wait until FLORA has processed the asset (status ready or failed) before returning it',
+			},
+			{
+				displayName: 'Wait Timeout (Seconds)',
+				name: 'waitTimeout',
+				type: 'number',
+				default: 120,
+				typeOptions: { minValue: LIMITS.waitTimeout.min, maxValue: LIMITS.waitTimeout.max },
+				displayOptions: { show: { waitForReady: [true] } },
+				description: 'How long to wait for the asset to become ready before failing the item',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['asset'], operation: ['create'] } },
+	properties,
+);
+
+type Source = 'binary' | 'url' | 'signedUrl';
+
+export interface CreateItem {
+	source: Source;
+	body: IDataObject;
+	userKey?: string;
+	waitForReady: boolean;
+	waitTimeoutMs: number;
+	upload?: UploadSource;
+	/** The input item's binary data, passed through to the output unchanged. */
+	binary?: INodeExecutionData['binary'];
+}
+
+/** Items in flight at once (Options → Concurrency), validated before any request. */
+export function concurrency(this: IExecuteFunctions): number {
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	return Math.floor(
+		validateNumberInRange(this, 0, 'Concurrency', options.concurrency ?? 2, LIMITS.concurrency),
+	);
+}
+
+function resourceLocatorValue(value: unknown): unknown {
+	if (value && typeof value === 'object' && 'value' in (value as IDataObject)) {
+		return (value as IDataObject).value;
+	}
+	return value;
+}
+
+/** Validates one item and gathers what its requests need; sends nothing. */
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<CreateItem> {
+	const workspaceId = validateWorkspaceId(
+		this,
+		itemIndex,
+		this.getNodeParameter('workspace', itemIndex, '', { extractValue: true }),
+	);
+	const source = this.getNodeParameter('source', itemIndex) as Source;
+	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+
+	let contentType = optionalText(this, itemIndex, 'Content Type', fields.contentType);
+	let fileName = optionalText(this, itemIndex, 'File Name', fields.fileName);
+	const folder = optionalText(this, itemIndex, 'Folder', fields.folder);
+	const projectId = validateProjectId(
+		this,
+		itemIndex,
+		'Project',
+		resourceLocatorValue(fields.projectId),
+	);
+	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
+	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
+		fail(
+			this,
+			itemIndex,
+			`Idempotency Key is ${userKey.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
+			'Use a shorter value, for example a hash of the longer one.',
+		);
+	}
+	const waitForReady = options.waitForReady !== false;
+	const waitTimeout = validateNumberInRange(
+		this,
+		itemIndex,
+		'Wait Timeout',
+		options.waitTimeout ?? 120,
+		LIMITS.waitTimeout,
+		' seconds',
+	);
+
+	let sourceValue = 'signed-url';
+	let upload: UploadSource | undefined;
+	if (source === 'url') {
+		sourceValue = validateSourceUrl(this, itemIndex, this.getNodeParameter('url', itemIndex));
+		validateContentType(this, itemIndex, contentType, false);
+	} else if (source === 'binary') {
+		if (isToolExecution(this)) {
+			fail(
+				this,
+				itemIndex,
+				'Binary files cannot be passed to this tool by an AI agent',
+				'An agent cannot hand binary data to a tool. Give the agent the URL source instead (a public HTTPS link), or use this node in a normal workflow step after the node that makes the file.',
+			);
+		}
+		const propertyName = requiredText(
+			this,
+			itemIndex,
+			'Input Binary Field',
+			this.getNodeParameter('binaryPropertyName', itemIndex),
+			'Enter the name of the binary property that holds the file (usually "data").',
+		);
+		const item = this.getInputData()[itemIndex];
+		const binary = item?.binary?.[propertyName];
+		if (!binary) {
+			const present = Object.keys(item?.binary ?? {});
+			fail(
+				this,
+				itemIndex,
+				`This item has no binary field "${propertyName}"`,
+				present.length
+					? `Its binary fields are: ${present.join(', ')}. Set Input Binary Field to one of them.`
+					: 'It has no binary data at all. Make sure the previous node outputs a file (for example HTTP Request with Response Format "File", or Read/Write Files from Disk).',
+			);
+		}
+		this.helpers.assertBinaryData(itemIndex, propertyName);
+		contentType = contentType ?? binary.mimeType;
+		fileName = fileName ?? binary.fileName;
+		validateContentType(this, itemIndex, contentType, fields.contentType === undefined);
+		if (!contentType) {
+			fail(
+				this,
+				itemIndex,
+				`The binary field "${propertyName}" has no MIME type`,
+				'Set Additional Fields → Content Type, for example image/png.',
+			);
+		}
+		if (!fileName) {
+			fail(
+				this,
+				itemIndex,
+				`The binary field "${propertyName}" has no file name`,
+				'Set Additional Fields → File Name, for example hero.png.',
+			);
+		}
+		upload = await binaryUploadSource.call(this, itemIndex, propertyName, binary, {
+			fileName,
+			contentType,
+		});
+		if (!(upload.size > 0)) {
+			fail(
+				this,
+				itemIndex,
+				`The file in binary field "${propertyName}" is empty (0 bytes)`,
+				'Check the node that produced the file; FLORA cannot store an empty file.',
+			);
+		}
+	} else {
+		validateContentType(this, itemIndex, contentType, false);
+	}
+
+	const body: IDataObject = { source: sourceValue, workspace_id: workspaceId };
+	if (contentType) body.content_type = contentType;
+	if (fileName) body.file_name = fileName;
+	if (folder) body.folder = folder;
+	if (projectId) body.project_id = projectId;
+
+	return {
+		source,
+		body,
+		userKey,
+		waitForReady,
+		waitTimeoutMs: waitTimeout * 1000,
+		upload,
+		binary: this.getInputData()[itemIndex]?.binary,
+	};
+}
+
+function isToolExecution(context: IExecuteFunctions): boolean {
+	return typeof context.isToolExecution === 'function' && context.isToolExecution();
+}
+
+// How many fresh upload forms one item may use before it gives up.
+const MAX_UPLOAD_ATTEMPTS = 3;
+// A form this close to its expiry is renewed before use: a large file may take
+// minutes on the wire, and the host checks expiry when the request arrives.
+const EXPIRY_MARGIN_MS = 60_000;
+const POLL_SCHEDULE_MS = [250, 500, 1000];
+const POLL_MAX_MS = 2000;
+
+/** Creates one asset: reserve, upload, complete, wait for ready. */
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	progress: ItemProgress,
+): Promise<INodeExecutionData[]> {
+	const createKey = idempotencyKey(this, itemIndex, 'create', item.userKey);
+	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
+	const assetId = String(reservation.asset_id);
+	progress.asset_id = assetId;
+
+	if (item.source === 'signedUrl') return [{ json: reservation, binary: item.binary }];
+
+	let asset = reservation;
+	if (item.source === 'binary' && item.upload && reservation.status !== 'ready') {
+		await uploadWithFreshForms.call(this, itemIndex, item, reservation);
+		asset = await complete.call(this, itemIndex, item, assetId);
+	}
+	if (item.waitForReady && asset.status !== 'ready') {
+		asset = await waitUntilReady.call(this, itemIndex, assetId, item.waitTimeoutMs);
+	}
+	if (asset.status === 'failed') throw assetFailed(this, itemIndex, asset);
+	return [{ json: asset, binary: item.binary }];
+}
+
+/** POST /assets, or, after a lost answer, the asset that FLORA already made for this key. */
+async function reserve(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	key: string,
+	startedAt: number,
+): Promise<IDataObject> {
+	const outcome = await floraApiSend.call(this, {
+		method: 'POST',
+		path: '/assets',
+		body: item.body,
+		idempotencyKey: key,
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCreated(key, String(outcome.body.asset_id));
+		return outcome.body;
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const recovered = await recoverCreated.call(this, itemIndex, item, key, startedAt);
+	if (recovered) return recovered;
+	throw itemError(
+		this,
+		itemIndex,
+		'FLORA already accepted this create request, but the asset it made could not be identified',
+		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+	);
+}
+
+/** Finds the asset an earlier, accepted try created, only when exactly one fits. */
+async function recoverCreated(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	key: string,
+	startedAt: number,
+): Promise<IDataObject | undefined> {
+	const remembered = recallCreated(key);
+	if (remembered) {
+		return await floraApiRequest.call(this, {
+			method: 'GET',
+			path: `/assets/${encodeURIComponent(remembered)}`,
+			itemIndex,
+		});
+	}
+	const name = item.body.file_name;
+	if (typeof name !== 'string') return undefined;
+	const page = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/assets',
+		qs: {
+			workspace_id: item.body.workspace_id,
+			...(item.body.project_id ? { project_id: item.body.project_id } : {}),
+			query: name,
+			limit: 100,
+		},
+		itemIndex,
+	});
+	const via = item.source === 'url' ? 'url' : 'signed_url';
+	// FLORA remembers keys for 2 hours; its list gives created_at as a number.
+	const since = startedAt - 2 * 60 * 60 * 1000;
+	const candidates = ((page.assets as IDataObject[] | undefined) ?? []).filter((asset) => {
+		const created = Number(asset.created_at);
+		const createdMs = created < 1e12 ? created * 1000 : created;
+		return (
+			asset.name === name &&
+			(asset.uploaded_via === undefined || asset.uploaded_via === via) &&
+			(!Number.isFinite(createdMs) || createdMs >= since) &&
+			(item.source !== 'binary' || asset.status === 'pending_upload')
+		);
+	});
+	if (candidates.length !== 1) return undefined;
+	return await floraApiRequest.call(this, {
+		method: 'GET',
+		path: `/assets/${encodeURIComponent(String(candidates[0].asset_id))}`,
+		itemIndex,
+	});
+}
+
+/** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */
+async function uploadWithFreshForms(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	reservation: IDataObject,
+): Promise<void> {
+	const assetId = String(reservation.asset_id);
+	const signal = cancelSignalOf(this);
+	let form: UploadForm | undefined = readUploadForm(reservation);
+	let lastError: UploadFailedError | undefined;
+
+	for (let attempt = 1; attempt <= MAX_UPLOAD_ATTEMPTS; attempt++) {
+		if (!form || (form.expiresAt !== undefined && form.expiresAt - Date.now() < EXPIRY_MARGIN_MS)) {
+			const renewed = await floraApiRequest.call(this, {
+				method: 'POST',
+				path: `/assets/${encodeURIComponent(assetId)}/retry`,
+				idempotencyKey: idempotencyKey(this, itemIndex, `retry-${attempt}`, item.userKey, assetId),
+				itemIndex,
+			});
+			form = readUploadForm(renewed);
+			if (!form) {
+				throw itemError(
+					this,
+					itemIndex,
+					`FLORA issued no upload form for asset ${assetId}`,
+					'The answer to POST /assets/{id}/retry had neither upload nor upload_url. Try again later.',
+				);
+			}
+		}
+		const failure = await sendToUploadHost
+			.call(this, form, item.upload as UploadSource, signal)
+			.then(
+				() => undefined,
+				(error: unknown) => error,
+			);
+		if (failure === undefined) return;
+		if (signal?.aborted) throw new FloraCancelledError();
+		if (!(failure instanceof UploadFailedError) || !failure.retryable) {
+			throw itemError(
+				this,
+				itemIndex,
+				`The upload of asset ${assetId} failed: ${(failure as Error).message}`,
+			);
+		}
+		lastError = failure;
+		// The form is single-use even when the try failed.
+		form = undefined;
+	}
+	throw itemError(
+		this,
+		itemIndex,
+		`The upload of asset ${assetId} failed ${MAX_UPLOAD_ATTEMPTS} times`,
+		`Last error: ${lastError?.message ?? 'unknown'}. The asset stays pending in FLORA; run the node again to retry.`,
+	);
+}
+
+async function complete(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	assetId: string,
+): Promise<IDataObject> {
+	const path = `/assets/${encodeURIComponent(assetId)}`;
+	const outcome = await floraApiSend.call(this, {
+		method: 'POST',
+		path: `${path}/complete`,
+		idempotencyKey: idempotencyKey(this, itemIndex, 'complete', item.userKey, assetId),
+		itemIndex,
+	});
+	if (outcome.ok) return outcome.body;
+	// An earlier try completed it and its answer was lost: read the asset instead.
+	if (outcome.error.code === 'idempotency_duplicate') {
+		return await floraApiRequest.call(this, { method: 'GET', path, itemIndex });
+	}
+	throw new FloraApiError(this, outcome.error, itemIndex);
+}
+
+async function waitUntilReady(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	assetId: string,
+	timeoutMs: number,
+): Promise<IDataObject> {
+	const signal = cancelSignalOf(this);
+	const deadline = Date.now() + timeoutMs;
+	for (let poll = 0; ; poll++) {
+		const asset = await floraApiRequest.call(this, {
+			method: 'GET',
+			path: `/assets/${encodeURIComponent(assetId)}`,
+			itemIndex,
+		});
+		if (asset.status === 'ready' || asset.status === 'failed') return asset;
+		const left = deadline - Date.now();
+		if (left <= 0) {
+			throw itemError(
+				this,
+				itemIndex,
+				`Asset ${assetId} was not ready after ${Math.round(timeoutMs / 1000)} seconds (last status: ${String(asset.status)})`,
+				'FLORA is still processing it; the asset will appear in the workspace when done. Raise Options → Wait Timeout, or turn off Wait for Ready and check it later with the Get operation.',
+			);
+		}
+		await waitFor(Math.min(left, POLL_SCHEDULE_MS[poll] ?? POLL_MAX_MS), signal);
+	}
+}
+
+function assetFailed(context: IExecuteFunctions, itemIndex: number, asset: IDataObject) {
+	return itemError(
+		context,
+		itemIndex,
+		`FLORA could not process asset ${String(asset.asset_id)}: ${String(asset.failure_message ?? 'no reason given')}`,
+		'The asset has status "failed". For a URL source, check that the address is public and returns an allowed file type (image, video, audio or PDF).',
+	);
+}

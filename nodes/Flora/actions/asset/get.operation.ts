@@ -1,0 +1,49 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { itemError } from '../../helpers/errors';
+import { validateAssetId } from '../../helpers/validation';
+import { FloraApiError, floraApiSend } from '../../transport';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Asset ID',
+		name: 'assetId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'asset_abc123',
+		description: 'The ID of the FLORA asset (asset_id), as returned by Create',
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['asset'], operation: ['get'] } },
+	properties,
+);
+
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<string> {
+	return validateAssetId(this, itemIndex, this.getNodeParameter('assetId', itemIndex));
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	assetId: string,
+): Promise<INodeExecutionData[]> {
+	const outcome = await floraApiSend.call(this, {
+		method: 'GET',
+		path: `/assets/${encodeURIComponent(assetId)}`,
+		itemIndex,
+	});
+	if (outcome.ok) return [{ json: outcome.body }];
+	if (outcome.error.status === 404) {
+		throw itemError(
+			this,
+			itemIndex,
+			`Asset ${assetId} was not found or is not accessible`,
+			`FLORA answers 404 both for assets that do not exist and for assets outside this API key's workspace. Check the ID and the credential.${outcome.error.requestId ? ` Request ID: ${outcome.error.requestId}.` : ''}`,
+		);
+	}
+	throw new FloraApiError(this, outcome.error, itemIndex);
+}

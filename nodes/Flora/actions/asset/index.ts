@@ -1,0 +1,60 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { ItemProgress } from '../../helpers/errors';
+import * as create from './create.operation';
+import * as get from './get.operation';
+import * as getAll from './getAll.operation';
+
+/** One operation: validate an item without sending anything, then run it. */
+export interface FloraOperation<Prepared> {
+	description: INodeProperties[];
+	prepare(this: IExecuteFunctions, itemIndex: number): Promise<Prepared>;
+	execute(
+		this: IExecuteFunctions,
+		itemIndex: number,
+		prepared: Prepared,
+		progress: ItemProgress,
+	): Promise<INodeExecutionData[]>;
+	/** Items in flight at once; 1 when absent. */
+	concurrency?(this: IExecuteFunctions): number;
+}
+
+export const operations: Record<string, FloraOperation<unknown>> = {
+	create,
+	get,
+	getAll,
+};
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['asset'] } },
+		options: [
+			{
+				name: 'Create',
+				value: 'create',
+				action: 'Create an asset',
+				description: 'Upload a file, or have FLORA fetch a URL, into a workspace',
+			},
+			{
+				name: 'Get',
+				value: 'get',
+				action: 'Get an asset',
+				description: 'Get one asset by its ID',
+			},
+			{
+				name: 'Get Many',
+				value: 'getAll',
+				action: 'Get many assets',
+				description: 'List assets, optionally filtered by workspace, project or name',
+			},
+		],
+		default: 'create',
+	},
+	...create.description,
+	...get.description,
+	...getAll.description,
+];

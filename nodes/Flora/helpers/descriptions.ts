@@ -1,0 +1,82 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+export const WORKSPACE_ID_PATTERN = '^ws_\\S+$';
+export const PROJECT_ID_PATTERN = '^prj_\\S+$';
+export const ASSET_ID_PATTERN = '^asset_\\S+$';
+
+/** The target workspace, picked from FLORA's list or typed as an ID. */
+export const workspaceLocator: INodeProperties = {
+	displayName: 'Workspace',
+	name: 'workspace',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description: 'The FLORA workspace the asset goes into',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a workspace...',
+			typeOptions: {
+				searchListMethod: 'searchWorkspaces',
+				searchable: true,
+			},
+		},
+		{
+			displayName: 'ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'ws_abc123',
+			validation: [
+				{
+					type: 'regex',
+					properties: {
+						regex: WORKSPACE_ID_PATTERN,
+						errorMessage: 'A workspace ID starts with ws_ (for example ws_abc123)',
+					},
+				},
+			],
+		},
+	],
+};
+
+/** A FLORA project, picked from the chosen workspace's list or typed as an ID. */
+export function projectLocator(
+	overrides: Partial<INodeProperties> & Pick<INodeProperties, 'name'>,
+): INodeProperties {
+	return {
+		displayName: 'Project',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		description: 'The FLORA project (canvas) the asset belongs to',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a project...',
+				typeOptions: {
+					searchListMethod: 'searchProjects',
+					searchable: true,
+				},
+			},
+			{
+				displayName: 'ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'prj_abc123',
+				validation: [
+					{
+						type: 'regex',
+						properties: {
+							regex: PROJECT_ID_PATTERN,
+							errorMessage: 'A project ID starts with prj_ (for example prj_abc123)',
+						},
+					},
+				],
+			},
+		],
+		...overrides,
+	};
+}

@@ -1,0 +1,339 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { waitFor } from '../helpers/wait';
+import { redactSecrets } from '../helpers/redact';
+import { FloraCancelledError } from '../helpers/errors';
+
+export { FloraCancelledError };
+
+export type FloraContext = IExecuteFunctions | ILoadOptionsFunctions;
+
+export const DEFAULT_BASE_URL = 'https://app.flora.ai/api/v1';
+
+/** Retry and timeout policy for every FLORA API call. */
+export const RETRY_POLICY = {
+	maxAttempts: 6,
+	totalBudgetMs: 5 * 60_000,
+	requestTimeoutMs: 60_000,
+	backoffBaseMs: 500,
+	backoffCapMs: 15_000,
+	retryAfterFloorMs: 1_000,
+	retryAfterCapMs: 60_000,
+};
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+const RETRYABLE_NETWORK_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+const HINTS: Record<string, string> = {
+	unauthorized: 'Check the API key in the Flora API credential (it starts with sk_live_).',
+	invalid_api_key: 'Check the API key in the Flora API credential (it starts with sk_live_).',
+	forbidden: 'The API key has no access to this workspace or resource.',
+	input_validation_error: 'Fix the fields named above and run the node again.',
+	invalid_json: 'The request body was not valid JSON.',
+	insufficient_credits: 'The workspace is out of FLORA credits.',
+	not_found: 'Check the ID; FLORA answers 404 both for missing items and for ones this key cannot see.',
+	idempotency_duplicate:
+		'FLORA already accepted a request with this Idempotency-Key in the last 2 hours.',
+	rate_limited: 'FLORA is rate limiting this workspace; lower the Concurrency option.',
+};
+
+export interface FloraErrorBody {
+	code: string;
+	message: string;
+	fields?: Array<{ field: string; message: string }>;
+}
+
+/** Data every FLORA API error carries into n8n's error output (never headers). */
+export interface FloraErrorDetails extends JsonObject {
+	status: number;
+	code: string;
+	message: string;
+	fields: Array<{ field: string; message: string }>;
+	requestId: string | null;
+}
+
+export class FloraApiError extends NodeApiError {
+	readonly flora: FloraErrorDetails;
+
+	constructor(context: FloraContext, details: FloraErrorDetails, itemIndex?: number) {
+		const fieldText = details.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+		const hint = HINTS[details.code] ?? '';
+		const description = [
+			`FLORA answered ${details.status} ${details.code}.`,
+			fieldText ? `Fields: ${fieldText}.` : '',
+			hint,
+			details.requestId ? `Request ID: ${details.requestId}.` : '',
+		]
+			.filter(Boolean)
+			.join(' ');
+		super(context.getNode(), details, {
+			message: `FLORA: ${details.message}`,
+			description,
+			httpCode: String(details.status),
+			itemIndex,
+		});
+		this.flora = details;
+	}
+}
+
+export interface FloraRequest {
+	method: IHttpRequestMethods;
+	/** Path below the base URL, e.g. `/assets`. */
+	path: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+	/** Sent as `Idempotency-Key` so a retried mutation is never applied twice. */
+	idempotencyKey?: string;
+	itemIndex?: number;
+}
+
+interface RawResponse {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: unknown;
+}
+
+/** 429s pause every item of this node run, not only the one that got it. */
+const rateLimitGates = new WeakMap<object, { openAt: number }>();
+
+function gateFor(context: FloraContext) {
+	let gate = rateLimitGates.get(context);
+	if (!gate) {
+		gate = { openAt: 0 };
+		rateLimitGates.set(context, gate);
+	}
+	return gate;
+}
+
+export function cancelSignalOf(context: FloraContext): AbortSignal | undefined {
+	const getSignal = (context as IExecuteFunctions).getExecutionCancelSignal;
+	return typeof getSignal === 'function' ? getSignal.call(context) : undefined;
+}
+
+/** The API base URL, and the secrets no message may ever contain. */
+async function readCredentials(context: FloraContext) {
+	const credentials = await context.getCredentials('floraApi');
+	const baseUrl = String(credentials.baseUrl || DEFAULT_BASE_URL)
+		.trim()
+		.replace(/\/+$/, '');
+	const secrets = [String(credentials.apiKey ?? '')].filter((s) => s.length >= 4);
+	return { baseUrl, secrets };
+}
+
+/** Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+	if (Array.isArray(value)) value = value[0];
+	if (typeof value !== 'string' || value.trim() === '') return undefined;
+	const trimmed = value.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+	const date = Date.parse(trimmed);
+	if (Number.isNaN(date)) return undefined;
+	return Math.max(0, date - now);
+}
+
+export function backoffDelay(attempt: number, random = Math.random): number {
+	const ceiling = Math.min(
+		RETRY_POLICY.backoffCapMs,
+		RETRY_POLICY.backoffBaseMs * 2 ** Math.max(0, attempt - 1),
+	);
+	// "Equal jitter": at least half the step, so retries still spread out under load.
+	return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export function clampRetryAfter(ms: number): number {
+	return Math.min(RETRY_POLICY.retryAfterCapMs, Math.max(RETRY_POLICY.retryAfterFloorMs, ms));
+}
+
+function headerValue(headers: RawResponse['headers'], name: string): string | undefined {
+	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+	return Array.isArray(value) ? value[0] : value;
+}
+
+function parseBody(body: unknown): unknown {
+	if (typeof body === 'string' && body.trim().startsWith('{')) {
+		try {
+			return JSON.parse(body);
+		} catch {
+			return body;
+		}
+	}
+	return body;
+}
+
+export function toErrorDetails(response: RawResponse, secrets: string[]): FloraErrorDetails {
+	const body = parseBody(response.body) as { error?: Partial<FloraErrorBody> } | undefined;
+	const error = body && typeof body === 'object' ? body.error : undefined;
+	const fields = Array.isArray(error?.fields)
+		? error.fields.map((f) => ({
+				field: redactSecrets(String(f?.field ?? ''), secrets),
+				message: redactSecrets(String(f?.message ?? ''), secrets),
+			}))
+		: [];
+	return {
+		status: response.statusCode,
+		code: String(error?.code ?? `http_${response.statusCode}`),
+		message: redactSecrets(
+			String(error?.message ?? `FLORA answered HTTP ${response.statusCode}.`),
+			secrets,
+		),
+		fields,
+		requestId: headerValue(response.headers, 'request-id') ?? null,
+	};
+}
+
+export function networkErrorCode(error: unknown): string | undefined {
+	const e = error as { code?: unknown; cause?: { code?: unknown } };
+	const code = typeof e?.code === 'string' ? e.code : undefined;
+	const causeCode = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+	return [code, causeCode].find((c) => c !== undefined && RETRYABLE_NETWORK_CODES.has(c));
+}
+
+function isCancelled(error: unknown, signal?: AbortSignal): boolean {
+	return (
+		signal?.aborted === true ||
+		(error as { code?: string })?.code === 'ERR_CANCELED' ||
+		(error as { name?: string })?.name === 'CanceledError'
+	);
+}
+
+export type FloraOutcome =
+	| { ok: true; body: IDataObject }
+	| { ok: false; error: FloraErrorDetails };
+
+/**
+ * The one place that sends authenticated requests to the FLORA API: adds the
+ * Idempotency-Key, retries 429/5xx/network failures within a budget, and gives
+ * back FLORA's final answer, with any error's text free of the API key.
+ */
+export async function floraApiSend(this: FloraContext, request: FloraRequest): Promise<FloraOutcome> {
+	const { baseUrl, secrets } = await readCredentials(this);
+	const signal = cancelSignalOf(this);
+	const gate = gateFor(this);
+	const started = Date.now();
+
+	const headers: IDataObject = { Accept: 'application/json' };
+	if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
+
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: `${baseUrl}${request.path}`,
+		qs: request.qs,
+		body: request.body,
+		json: true,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: RETRY_POLICY.requestTimeoutMs,
+		sendCredentialsOnCrossOriginRedirect: false,
+		abortSignal: signal,
+	};
+
+	for (let attempt = 1; ; attempt++) {
+		const gateWait = gate.openAt - Date.now();
+		if (gateWait > 0) await waitFor(gateWait, signal);
+		if (signal?.aborted) throw new FloraCancelledError();
+
+		let response: RawResponse | undefined;
+		let failure: unknown;
+		try {
+			response = (await this.helpers.httpRequestWithAuthentication.call(this, 'floraApi', {
+				...options,
+				// n8n adds the Authorization header to this object: a fresh copy per attempt.
+				headers: { ...headers },
+			})) as RawResponse;
+		} catch (error) {
+			failure = error;
+		}
+
+		if (!response) {
+			if (isCancelled(failure, signal)) throw new FloraCancelledError();
+			const code = networkErrorCode(failure);
+			if (code && canRetry(attempt, started)) {
+				await waitFor(backoffDelay(attempt), signal);
+				continue;
+			}
+			return {
+				ok: false,
+				error: {
+					status: 0,
+					code: code ?? 'network_error',
+					message: redactSecrets(
+						`Could not reach FLORA at ${baseUrl}: ${(failure as Error)?.message ?? String(failure)}`,
+						secrets,
+					),
+					fields: [],
+					requestId: null,
+				},
+			};
+		}
+
+		if (response.statusCode < 400) {
+			return { ok: true, body: (parseBody(response.body) ?? {}) as IDataObject };
+		}
+		if (response.statusCode === 429 && canRetry(attempt, started)) {
+			const retryAfter = parseRetryAfter(headerValue(response.headers, 'retry-after'));
+			const delay = retryAfter === undefined ? backoffDelay(attempt) : clampRetryAfter(retryAfter);
+			gate.openAt = Math.max(gate.openAt, Date.now() + delay);
+			continue;
+		}
+		if (RETRYABLE_STATUS.has(response.statusCode) && canRetry(attempt, started)) {
+			await waitFor(backoffDelay(attempt), signal);
+			continue;
+		}
+		return { ok: false, error: toErrorDetails(response, secrets) };
+	}
+}
+
+/** Like floraApiSend, but FLORA's errors become NodeApiErrors. */
+export async function floraApiRequest(
+	this: FloraContext,
+	request: FloraRequest,
+): Promise<IDataObject> {
+	const outcome = await floraApiSend.call(this, request);
+	if (!outcome.ok) throw new FloraApiError(this, outcome.error, request.itemIndex);
+	return outcome.body;
+}
+
+function canRetry(attempt: number, started: number): boolean {
+	return attempt < RETRY_POLICY.maxAttempts && Date.now() - started < RETRY_POLICY.totalBudgetMs;
+}
+
+/** Follows `meta.next_cursor` until the end, or until `limit` items were collected. */
+export async function floraApiRequestAllItems(
+	this: FloraContext,
+	request: FloraRequest & { property: string; limit?: number; pageSize?: number },
+): Promise<IDataObject[]> {
+	const results: IDataObject[] = [];
+	let cursor: string | undefined;
+	do {
+		const remaining = request.limit === undefined ? undefined : request.limit - results.length;
+		const pageSize = Math.min(request.pageSize ?? 100, remaining ?? 100);
+		const page = await floraApiRequest.call(this, {
+			...request,
+			qs: { ...request.qs, limit: pageSize, ...(cursor ? { cursor } : {}) },
+		});
+		const entries = (page[request.property] as IDataObject[] | undefined) ?? [];
+		results.push(...entries);
+		const meta = page.meta as IDataObject | undefined;
+		cursor = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+	} while (cursor && (request.limit === undefined || results.length < request.limit));
+	return request.limit === undefined ? results : results.slice(0, request.limit);
+}

@@ -1,0 +1,301 @@
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+
+import { redactSecrets } from '../helpers/redact';
+
+/**
+ * The bytes' journey to the upload host (ImageKit behind FLORA's signed upload):
+ * a multipart POST of the issued form fields, verbatim and in order, then the
+ * file last, with an exact Content-Length and no FLORA credentials.
+ */
+
+/** An upload form as FLORA issues it, normalised from snake_case or camelCase. */
+export interface UploadForm {
+	url: string;
+	fileField: string;
+	fields: Array<[string, string]>;
+	/** Milliseconds since the epoch, when FLORA says. */
+	expiresAt?: number;
+}
+
+/** Where the file's bytes come from; `open` can be called again for a fresh stream. */
+export interface UploadSource {
+	fileName: string;
+	contentType: string;
+	size: number;
+	open(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+}
+
+export interface UploadResult {
+	statusCode: number;
+	body: IDataObject;
+	url: string;
+}
+
+export class UploadFailedError extends Error {
+	constructor(
+		message: string,
+		readonly statusCode: number | undefined,
+		/** False when a fresh form cannot help (the source itself is broken). */
+		readonly retryable: boolean,
+	) {
+		super(message);
+		this.name = 'UploadFailedError';
+	}
+}
+
+// 1 MiB reads: large enough that per-chunk overhead vanishes at loopback speed,
+// small enough that memory stays flat whatever the file size.
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+const UPLOAD_IDLE_TIMEOUT_MS = 120_000;
+const MAX_REDIRECTS = 3;
+
+function asFieldEntries(fields: unknown): Array<[string, string]> {
+	if (!fields || typeof fields !== 'object') return [];
+	if (Array.isArray(fields)) {
+		return fields
+			.filter((f) => Array.isArray(f) && f.length >= 2)
+			.map((f) => [String(f[0]), String(f[1])]);
+	}
+	return Object.entries(fields as Record<string, unknown>).map(([k, v]) => [
+		k,
+		typeof v === 'string' ? v : JSON.stringify(v),
+	]);
+}
+
+/**
+ * Reads the upload form from a reservation (`POST /assets` or `/retry`).
+ * FLORA sends `upload.{url, file_field, form_fields}`; one docs example uses
+ * `fileField`/`formFields`, so both are read. Without a form, `upload_url` is
+ * used as the target with no extra fields.
+ */
+export function readUploadForm(reservation: IDataObject): UploadForm | undefined {
+	const upload = (reservation.upload ?? reservation.uploadForm) as IDataObject | undefined;
+	const expiresRaw = reservation.expires_at ?? reservation.expiresAt;
+	const expiresAt = typeof expiresRaw === 'string' ? Date.parse(expiresRaw) : undefined;
+	const expires = Number.isNaN(expiresAt) ? undefined : expiresAt;
+	if (upload && typeof upload === 'object' && typeof upload.url === 'string') {
+		return {
+			url: upload.url,
+			fileField: String(upload.file_field ?? upload.fileField ?? 'file'),
+			fields: asFieldEntries(upload.form_fields ?? upload.formFields),
+			expiresAt: expires,
+		};
+	}
+	const uploadUrl = reservation.upload_url ?? reservation.uploadUrl;
+	if (typeof uploadUrl === 'string' && uploadUrl) {
+		return { url: uploadUrl, fileField: 'file', fields: [], expiresAt: expires };
+	}
+	return undefined;
+}
+
+/**
+ * A spec-shaped FormData (entries, iteration, `[Symbol.toStringTag]`), the
+ * protocol that n8n's HTTP client (axios) streams with a computed Content-Length
+ * and a generated boundary. A hand-rolled one because community nodes may not
+ * import `form-data` or `stream`, and Node 22+'s own FormData refuses a file
+ * part that is not held in memory.
+ */
+class StreamingForm {
+	private readonly parts: Array<[string, string | FilePart]> = [];
+
+	append(name: string, value: string | FilePart) {
+		this.parts.push([name, value]);
+	}
+
+	*entries(): IterableIterator<[string, string | FilePart]> {
+		yield* this.parts;
+	}
+
+	[Symbol.iterator]() {
+		return this.entries();
+	}
+
+	get [Symbol.toStringTag]() {
+		return 'FormData';
+	}
+}
+
+/** A File-shaped part whose bytes are read lazily, so nothing is held in memory. */
+class FilePart {
+	constructor(
+		readonly name: string,
+		readonly type: string,
+		readonly size: number,
+		private readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+	) {}
+
+	get [Symbol.toStringTag]() {
+		return 'File';
+	}
+
+	async *stream(): AsyncGenerator<Uint8Array> {
+		let sent = 0;
+		for await (const chunk of this.chunks) {
+			sent += chunk.byteLength;
+			if (sent > this.size) {
+				throw new UploadFailedError(
+					`The binary data is larger than its recorded size of ${this.size} bytes; the upload was stopped.`,
+					undefined,
+					false,
+				);
+			}
+			yield chunk;
+		}
+		if (sent !== this.size) {
+			throw new UploadFailedError(
+				`The binary data ended after ${sent} of its recorded ${this.size} bytes; the upload was stopped.`,
+				undefined,
+				false,
+			);
+		}
+	}
+}
+
+function buildForm(
+	form: UploadForm,
+	source: UploadSource,
+	chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+) {
+	const body = new StreamingForm();
+	for (const [name, value] of form.fields) body.append(name, value);
+	body.append(
+		form.fileField,
+		new FilePart(source.fileName, source.contentType, source.size, chunks),
+	);
+	return body;
+}
+
+function describeHostError(body: unknown): string {
+	if (body && typeof body === 'object') {
+		const { message, help } = body as { message?: unknown; help?: unknown };
+		if (typeof message === 'string') {
+			return typeof help === 'string' && help ? `${message} (${help})` : message;
+		}
+	}
+	if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 300);
+	return 'no details';
+}
+
+function parseJson(body: unknown): unknown {
+	if (typeof body !== 'string') return body;
+	try {
+		return JSON.parse(body);
+	} catch {
+		return body;
+	}
+}
+
+/**
+ * Sends one upload. The form is single-use: this never resends it after a
+ * failure; the caller asks FLORA for a fresh form instead.
+ */
+export async function sendToUploadHost(
+	this: IExecuteFunctions,
+	form: UploadForm,
+	source: UploadSource,
+	signal?: AbortSignal,
+): Promise<UploadResult> {
+	let url = form.url;
+	for (let hop = 0; ; hop++) {
+		const target = new URL(url);
+		const chunks = await source.open();
+		const options: IHttpRequestOptions = {
+			method: 'POST',
+			url,
+			// The FormData protocol is what matters here, not the global class.
+			body: buildForm(form, source, chunks) as unknown as FormData,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			// Redirects are followed below, by hand: the HTTP client's own redirect
+			// handling keeps a copy of the whole body in memory to replay it.
+			disableFollowRedirect: true,
+			sendCredentialsOnCrossOriginRedirect: false,
+			timeout: UPLOAD_IDLE_TIMEOUT_MS,
+			abortSignal: signal,
+		};
+
+		type Response = { statusCode: number; headers: IDataObject; body: unknown };
+		const sent = await this.helpers.httpRequest(options).then(
+			(response: Response) => ({ response }),
+			(error: unknown) => ({ error }),
+		);
+		if ('error' in sent) {
+			const { error } = sent;
+			const cause = (error as { cause?: unknown })?.cause;
+			// The byte-count guard's own error, surfaced through the HTTP client.
+			if (error instanceof UploadFailedError) throw error;
+			if (cause instanceof UploadFailedError) throw cause;
+			throw new UploadFailedError(
+				`The upload to ${target.host} failed: ${redactSecrets((error as Error)?.message ?? String(error))}`,
+				undefined,
+				true,
+			);
+		}
+		const { response } = sent;
+
+		const location = response.headers?.location;
+		if ([307, 308].includes(response.statusCode) && typeof location === 'string') {
+			const next = new URL(location, url);
+			if (hop >= MAX_REDIRECTS) {
+				throw new UploadFailedError(
+					`The upload host redirected more than ${MAX_REDIRECTS} times.`,
+					response.statusCode,
+					true,
+				);
+			}
+			if (target.protocol === 'https:' && next.protocol !== 'https:') {
+				throw new UploadFailedError(
+					`The upload host redirected to an insecure address (${next.origin}); the upload was not sent there.`,
+					response.statusCode,
+					false,
+				);
+			}
+			url = next.toString();
+			continue;
+		}
+
+		const body = parseJson(response.body);
+		if (response.statusCode >= 200 && response.statusCode < 300) {
+			return {
+				statusCode: response.statusCode,
+				body: (body && typeof body === 'object' ? body : { response: body }) as IDataObject,
+				url,
+			};
+		}
+		throw new UploadFailedError(
+			`The upload host ${target.host} answered ${response.statusCode}: ${redactSecrets(describeHostError(body))}`,
+			response.statusCode,
+			true,
+		);
+	}
+}
+
+/**
+ * Opens the item's binary as an upload source: streamed from n8n's binary store
+ * when the data has an `id` (filesystem, s3, database modes), from memory only
+ * when n8n keeps it inline (default mode), where it already is in memory.
+ */
+export async function binaryUploadSource(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	propertyName: string,
+	binary: { id?: string; fileName?: string; mimeType?: string },
+	names: { fileName: string; contentType: string },
+): Promise<UploadSource> {
+	if (binary.id) {
+		const binaryDataId = binary.id;
+		const { fileSize } = await this.helpers.getBinaryMetadata(binaryDataId);
+		return {
+			...names,
+			size: Number(fileSize),
+			open: async () => await this.helpers.getBinaryStream(binaryDataId, UPLOAD_CHUNK_BYTES),
+		};
+	}
+	// Decoded again on open, so a batch does not hold every item's copy at once.
+	const { length } = await this.helpers.getBinaryDataBuffer(itemIndex, propertyName);
+	return {
+		...names,
+		size: length,
+		open: async () => [await this.helpers.getBinaryDataBuffer(itemIndex, propertyName)],
+	};
+}
