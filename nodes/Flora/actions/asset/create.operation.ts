@@ -159,8 +159,8 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				default: 120,
 				typeOptions: { minValue: LIMITS.waitTimeout.min, maxValue: LIMITS.waitTimeout.max },
-				displayOptions: { show: { waitForReady: [true] } },
-				description: 'How long to wait for the asset to become ready before failing the item',
+				description:
+					'With Wait for Ready on: how long to wait for the asset to become ready before failing the item',
 			},
 		],
 	},
