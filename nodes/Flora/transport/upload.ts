@@ -11,6 +11,11 @@ import { redactSecrets } from '../helpers/redact';
 /** An upload form as FLORA issues it, normalised from snake_case or camelCase. */
 export interface UploadForm {
 	url: string;
+	/**
+	 * POST: ImageKit's multipart form. PUT: a presigned `upload_url` that takes
+	 * the raw bytes, FLORA's fallback when a reservation has no `upload` form.
+	 */
+	method: 'POST' | 'PUT';
 	fileField: string;
 	fields: Array<[string, string]>;
 	/** Milliseconds since the epoch, when FLORA says. */
@@ -22,7 +27,8 @@ export interface UploadSource {
 	fileName: string;
 	contentType: string;
 	size: number;
-	open(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+	/** A stream from n8n's binary store, or the bytes themselves when n8n keeps them inline. */
+	open(): Promise<AsyncIterable<Uint8Array> | Uint8Array>;
 }
 
 export interface UploadResult {
@@ -76,6 +82,7 @@ export function readUploadForm(reservation: IDataObject): UploadForm | undefined
 	if (upload && typeof upload === 'object' && typeof upload.url === 'string') {
 		return {
 			url: upload.url,
+			method: 'POST',
 			fileField: String(upload.file_field ?? upload.fileField ?? 'file'),
 			fields: asFieldEntries(upload.form_fields ?? upload.formFields),
 			expiresAt: expires,
@@ -83,7 +90,7 @@ export function readUploadForm(reservation: IDataObject): UploadForm | undefined
 	}
 	const uploadUrl = reservation.upload_url ?? reservation.uploadUrl;
 	if (typeof uploadUrl === 'string' && uploadUrl) {
-		return { url: uploadUrl, fileField: 'file', fields: [], expiresAt: expires };
+		return { url: uploadUrl, method: 'PUT', fileField: 'file', fields: [], expiresAt: expires };
 	}
 	return undefined;
 }
@@ -121,7 +128,7 @@ class FilePart {
 		readonly name: string,
 		readonly type: string,
 		readonly size: number,
-		private readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+		private readonly content: AsyncIterable<Uint8Array> | Uint8Array,
 	) {}
 
 	get [Symbol.toStringTag]() {
@@ -130,7 +137,8 @@ class FilePart {
 
 	async *stream(): AsyncGenerator<Uint8Array> {
 		let sent = 0;
-		for await (const chunk of this.chunks) {
+		const chunks = this.content instanceof Uint8Array ? [this.content] : this.content;
+		for await (const chunk of chunks) {
 			sent += chunk.byteLength;
 			if (sent > this.size) {
 				throw new UploadFailedError(
@@ -154,13 +162,13 @@ class FilePart {
 function buildForm(
 	form: UploadForm,
 	source: UploadSource,
-	chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+	content: AsyncIterable<Uint8Array> | Uint8Array,
 ) {
 	const body = new StreamingForm();
 	for (const [name, value] of form.fields) body.append(name, value);
 	body.append(
 		form.fileField,
-		new FilePart(source.fileName, source.contentType, source.size, chunks),
+		new FilePart(source.fileName, source.contentType, source.size, content),
 	);
 	return body;
 }
@@ -198,12 +206,23 @@ export async function sendToUploadHost(
 	let url = form.url;
 	for (let hop = 0; ; hop++) {
 		const target = new URL(url);
-		const chunks = await source.open();
+		const content = await source.open();
 		const options: IHttpRequestOptions = {
-			method: 'POST',
+			method: form.method,
 			url,
-			// The FormData protocol is what matters here, not the global class.
-			body: buildForm(form, source, chunks) as unknown as FormData,
+			...(form.method === 'PUT'
+				? {
+						// A Readable (n8n's binary stream) or a Buffer; both go out as they are.
+						body: content as Buffer,
+						headers: {
+							'Content-Type': source.contentType,
+							'Content-Length': String(source.size),
+						},
+					}
+				: {
+						// The FormData protocol is what matters here, not the global class.
+						body: buildForm(form, source, content) as unknown as FormData,
+					}),
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			// Redirects are followed below, by hand: the HTTP client's own redirect
@@ -296,6 +315,6 @@ export async function binaryUploadSource(
 	return {
 		...names,
 		size: length,
-		open: async () => [await this.helpers.getBinaryDataBuffer(itemIndex, propertyName)],
+		open: async () => await this.helpers.getBinaryDataBuffer(itemIndex, propertyName),
 	};
 }
