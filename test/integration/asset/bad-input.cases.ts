@@ -31,7 +31,7 @@ const create = (extra: IDataObject): IDataObject => ({
 	binaryPropertyName: 'data',
 	...extra,
 });
-const url = (value: unknown) => create({ source: 'url', url: value });
+const url = (value: string) => create({ source: 'url', url: value });
 const ws = (value: unknown) => create({ workspace: { __rl: true, mode: 'id', value: expr(value) } });
 
 export const badInputCases: BadInputCase[] = [

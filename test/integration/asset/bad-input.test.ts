@@ -1,3 +1,5 @@
+import type { INodeParameters } from 'n8n-workflow';
+
 import type { Simulator } from '../../simulator';
 import { runFlora, useSimulator } from '../flora';
 import { badInputCases } from './bad-input.cases';
@@ -18,7 +20,7 @@ describe('Bad input is refused before any request', () => {
 	const n8nCases = badInputCases.filter((c) => c.n8nCheck);
 
 	it.each(nodeCases.map((c) => [`${c.field}: ${c.input}`, c] as const))('%s', async (_name, c) => {
-		const result = await runFlora(sim, { parameters: c.parameters, items: c.items });
+		const result = await runFlora(sim, { parameters: c.parameters as INodeParameters, items: c.items });
 		expect(result.error?.message).toBe(c.message);
 		// NodeOperationError with the item index and a fix in its description.
 		expect(result.error?.constructor.name).toBe('NodeOperationError');
@@ -28,7 +30,7 @@ describe('Bad input is refused before any request', () => {
 	});
 
 	it.each(n8nCases.map((c) => [`${c.field}: ${c.input}`, c] as const))('%s', async (_name, c) => {
-		await expect(runFlora(sim, { parameters: c.parameters, items: c.items })).rejects.toThrow(
+		await expect(runFlora(sim, { parameters: c.parameters as INodeParameters, items: c.items })).rejects.toThrow(
 			expect.objectContaining({ message: expect.stringContaining(c.message) }),
 		);
 		expect(sim.record.requests).toEqual([]);
