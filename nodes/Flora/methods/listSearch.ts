@@ -4,22 +4,26 @@ import type {
 	INodeListSearchItems,
 	INodeListSearchResult,
 } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { floraApiRequest } from '../transport';
 
+// FLORA's workspace and project list entries carry no web address (spec 1.6.0), and
+// FLORA documents no URL pattern for them, so the entries have no `url` link.
 interface Workspace {
 	workspace_id: string;
 	name?: string;
-	url?: string;
 }
 
 interface Project {
 	project_id: string;
 	name?: string;
-	url?: string;
 }
 
-/** Workspaces of the API key; FLORA does not paginate them, so the filter is local. */
+// FLORA accepts 1 to 100; n8n asks for the next page as the user scrolls.
+const PROJECT_PAGE_SIZE = 50;
+
+/** Workspaces of the API key; FLORA does not paginate them, so the search is local. */
 export async function searchWorkspaces(
 	this: ILoadOptionsFunctions,
 	filter?: string,
@@ -33,11 +37,7 @@ export async function searchWorkspaces(
 				(w.name ?? '').toLowerCase().includes(needle) ||
 				w.workspace_id.toLowerCase().includes(needle),
 		)
-		.map((w) => ({
-			name: w.name ? `${w.name}` : w.workspace_id,
-			value: w.workspace_id,
-			...(w.url ? { url: w.url } : {}),
-		}));
+		.map((w) => ({ name: w.name || w.workspace_id, value: w.workspace_id }));
 	return { results };
 }
 
@@ -47,20 +47,41 @@ export async function searchProjects(
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const workspace = this.getCurrentNodeParameter('workspace', { extractValue: true });
-	const filters = this.getCurrentNodeParameter('filters') as IDataObject | undefined;
-	const workspaceId = String(workspace || filters?.workspaceId || '');
-	const qs: IDataObject = { limit: 50 };
-	if (workspaceId) qs.workspace_id = workspaceId;
+	const workspaceId = selectedWorkspace(this);
+	const qs: IDataObject = { workspace_id: workspaceId, limit: PROJECT_PAGE_SIZE };
 	if (filter?.trim()) qs.query = filter.trim();
 	if (paginationToken) qs.cursor = paginationToken;
 	const response = await floraApiRequest.call(this, { method: 'GET', path: '/projects', qs });
-	const results = ((response.projects as Project[] | undefined) ?? []).map((p) => ({
-		name: p.name ?? p.project_id,
-		value: p.project_id,
-		...(p.url ? { url: p.url } : {}),
-	}));
+	const results: INodeListSearchItems[] = ((response.projects as Project[] | undefined) ?? []).map(
+		(p) => ({ name: p.name || p.project_id, value: p.project_id }),
+	);
 	const meta = response.meta as IDataObject | undefined;
 	const next = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
 	return { results, paginationToken: next };
+}
+
+/**
+ * The workspace whose projects to list: Create's Workspace, or Get Many's Workspace
+ * filter. Read raw rather than with `extractValue`, which fails for a parameter the
+ * current operation does not show.
+ */
+function selectedWorkspace(context: ILoadOptionsFunctions): string {
+	const operation = context.getCurrentNodeParameter('operation');
+	const filters = context.getCurrentNodeParameter('filters') as IDataObject | undefined;
+	const raw =
+		operation === 'getAll' ? filters?.workspaceId : context.getCurrentNodeParameter('workspace');
+	const value = raw !== null && typeof raw === 'object' ? (raw as IDataObject).value : raw;
+	const id = typeof value === 'string' ? value.trim() : '';
+	const field = operation === 'getAll' ? 'Filters → Workspace' : 'Workspace';
+	if (!id) {
+		throw new NodeOperationError(context.getNode(), 'Choose a workspace first', {
+			description: `FLORA lists projects per workspace. Set ${field}, then open this list again.`,
+		});
+	}
+	if (!/^ws_\S+$/.test(id)) {
+		throw new NodeOperationError(context.getNode(), `"${id}" is not a FLORA workspace ID`, {
+			description: `Projects are listed for the workspace in ${field}; a workspace ID starts with ws_ (for example ws_abc123).`,
+		});
+	}
+	return id;
 }

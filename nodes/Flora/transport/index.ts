@@ -92,6 +92,8 @@ export class FloraApiError extends NodeApiError {
 			itemIndex,
 		});
 		this.flora = details;
+		// n8n's UI and error workflows know NodeApiError by this name.
+		this.name = 'NodeApiError';
 	}
 }
 

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { projectLocator } from '../../helpers/descriptions';
+import { projectLocator, workspaceLocator } from '../../helpers/descriptions';
 import {
 	LIMITS,
 	optionalText,
@@ -29,7 +29,7 @@ const properties: INodeProperties[] = [
 		name: 'limit',
 		type: 'number',
 		default: 50,
-		typeOptions: { minValue: 1 },
+		typeOptions: { minValue: LIMITS.getAllLimit.min, maxValue: LIMITS.getAllLimit.max },
 		displayOptions: { show: { returnAll: [false] } },
 		description: 'Max number of results to return',
 	},
@@ -41,22 +41,22 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
-				displayName: 'Workspace ID',
+				...workspaceLocator,
 				name: 'workspaceId',
-				type: 'string',
-				default: '',
-				placeholder: 'ws_abc123',
-				description: 'Only assets of this workspace',
+				required: false,
+				description: 'Only assets of this workspace (ID starting with ws_)',
 			},
 			projectLocator({
 				name: 'projectId',
-				description: 'Only assets of this project',
+				description:
+					'Only assets of this project (ID starting with prj_). Set the Workspace filter first to pick from a list.',
 			}),
 			{
 				displayName: 'Search',
 				name: 'query',
 				type: 'string',
 				default: '',
+				placeholder: 'hero',
 				description: 'Only assets whose name contains this text',
 			},
 		],
@@ -77,14 +77,12 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 	const qs: IDataObject = {};
-	if (filters.workspaceId) qs.workspace_id = validateWorkspaceId(this, itemIndex, filters.workspaceId);
-	const project = filters.projectId as IDataObject | string | undefined;
-	const projectId = validateProjectId(
-		this,
-		itemIndex,
-		'Project',
-		typeof project === 'object' && project !== null ? project.value : project,
-	);
+	// Both filters are resource locators; expressions and agents may also give plain IDs.
+	const workspace = locatorValue(filters.workspaceId);
+	if (workspace !== undefined && workspace !== '') {
+		qs.workspace_id = validateWorkspaceId(this, itemIndex, workspace);
+	}
+	const projectId = validateProjectId(this, itemIndex, 'Project', locatorValue(filters.projectId));
 	if (projectId) qs.project_id = projectId;
 	const query = optionalText(this, itemIndex, 'Search', filters.query);
 	if (query) qs.query = query;
@@ -100,6 +98,10 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 				),
 			);
 	return { qs, limit };
+}
+
+function locatorValue(value: unknown): unknown {
+	return value !== null && typeof value === 'object' ? (value as IDataObject).value : value;
 }
 
 export async function execute(
