@@ -69,7 +69,4 @@ export const badInputCases: BadInputCase[] = [
 	// Typed in directly, these never reach the node: n8n refuses to start the run.
 	{ field: 'Workspace', input: 'typed `oops` (no expression)', parameters: create({ workspace: { __rl: true, mode: 'id', value: 'oops' } }), items: [png()], message: 'A workspace ID starts with ws_ (for example ws_abc123)', n8nCheck: true },
 	{ field: 'URL', input: 'typed empty (no expression)', parameters: url(''), message: 'Parameter "URL" is required.', n8nCheck: true },
-	// Typed in directly, these never reach the node: n8n refuses to start the run.
-	{ field: 'Workspace', input: 'typed `oops` (no expression)', parameters: create({ workspace: { __rl: true, mode: 'id', value: 'oops' } }), items: [png()], message: 'A workspace ID starts with ws_ (for example ws_abc123)', n8nCheck: true },
-	{ field: 'URL', input: 'typed empty (no expression)', parameters: url(''), message: 'Parameter "URL" is required.', n8nCheck: true },
 ];
