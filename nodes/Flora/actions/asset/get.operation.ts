@@ -13,7 +13,8 @@ const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'asset_abc123',
-		description: 'The ID of the FLORA asset (asset_id), as returned by Create',
+		description:
+			'ID of the FLORA asset, starting with asset_: the asset_id field that Create and Get Many output',
 	},
 ];
 
