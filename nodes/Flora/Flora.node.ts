@@ -13,7 +13,7 @@ export class Flora implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Put images, video, audio and PDFs into a FLORA workspace as assets',
+		description: 'Upload images, video, audio and PDFs to FLORA as assets, and get or list them',
 		defaults: { name: 'Flora' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

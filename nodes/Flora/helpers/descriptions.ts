@@ -11,7 +11,8 @@ export const workspaceLocator: INodeProperties = {
 	type: 'resourceLocator',
 	default: { mode: 'list', value: '' },
 	required: true,
-	description: 'The FLORA workspace the asset goes into',
+	description:
+		'FLORA workspace the asset goes into. Pick it from the list, or give its ID (starts with ws_, e.g. ws_abc123).',
 	modes: [
 		{
 			displayName: 'From List',
@@ -49,7 +50,8 @@ export function projectLocator(
 		displayName: 'Project',
 		type: 'resourceLocator',
 		default: { mode: 'list', value: '' },
-		description: 'The FLORA project (canvas) the asset belongs to',
+		description:
+			'FLORA project (canvas) the asset belongs to; its ID starts with prj_. Choose the workspace first to pick from the list.',
 		modes: [
 			{
 				displayName: 'From List',

@@ -10,6 +10,9 @@ import { floraApiRequest } from '../transport';
 
 // FLORA's workspace and project list entries carry no web address (spec 1.6.0), and
 // FLORA documents no URL pattern for them, so the entries have no `url` link.
+// A dropdown in the editor should answer quickly: one retry, not the full budget.
+const PICKER_ATTEMPTS = 2;
+
 interface Workspace {
 	workspace_id: string;
 	name?: string;
@@ -28,7 +31,11 @@ export async function searchWorkspaces(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 ): Promise<INodeListSearchResult> {
-	const response = await floraApiRequest.call(this, { method: 'GET', path: '/workspaces' });
+	const response = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/workspaces',
+		maxAttempts: PICKER_ATTEMPTS,
+	});
 	const needle = filter?.trim().toLowerCase();
 	const results: INodeListSearchItems[] = ((response.workspaces as Workspace[] | undefined) ?? [])
 		.filter(
@@ -51,7 +58,12 @@ export async function searchProjects(
 	const qs: IDataObject = { workspace_id: workspaceId, limit: PROJECT_PAGE_SIZE };
 	if (filter?.trim()) qs.query = filter.trim();
 	if (paginationToken) qs.cursor = paginationToken;
-	const response = await floraApiRequest.call(this, { method: 'GET', path: '/projects', qs });
+	const response = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/projects',
+		qs,
+		maxAttempts: PICKER_ATTEMPTS,
+	});
 	const results: INodeListSearchItems[] = ((response.projects as Project[] | undefined) ?? []).map(
 		(p) => ({ name: p.name || p.project_id, value: p.project_id }),
 	);

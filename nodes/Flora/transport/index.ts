@@ -105,6 +105,8 @@ export interface FloraRequest {
 	qs?: IDataObject;
 	/** Sent as `Idempotency-Key` so a retried mutation is never applied twice. */
 	idempotencyKey?: string;
+	/** Fewer attempts than the policy's, e.g. for editor dropdowns that should answer fast. */
+	maxAttempts?: number;
 	itemIndex?: number;
 }
 
@@ -268,7 +270,7 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 		if (!response) {
 			if (isCancelled(failure, signal)) throw new FloraCancelledError();
 			const code = networkErrorCode(failure);
-			if (code && canRetry(attempt, started)) {
+			if (code && canRetry(attempt, started, request.maxAttempts)) {
 				await waitFor(backoffDelay(attempt), signal);
 				continue;
 			}
@@ -290,13 +292,13 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 		if (response.statusCode < 400) {
 			return { ok: true, body: (parseBody(response.body) ?? {}) as IDataObject };
 		}
-		if (response.statusCode === 429 && canRetry(attempt, started)) {
+		if (response.statusCode === 429 && canRetry(attempt, started, request.maxAttempts)) {
 			const retryAfter = parseRetryAfter(headerValue(response.headers, 'retry-after'));
 			const delay = retryAfter === undefined ? backoffDelay(attempt) : clampRetryAfter(retryAfter);
 			gate.openAt = Math.max(gate.openAt, Date.now() + delay);
 			continue;
 		}
-		if (RETRYABLE_STATUS.has(response.statusCode) && canRetry(attempt, started)) {
+		if (RETRYABLE_STATUS.has(response.statusCode) && canRetry(attempt, started, request.maxAttempts)) {
 			await waitFor(backoffDelay(attempt), signal);
 			continue;
 		}
@@ -314,8 +316,11 @@ export async function floraApiRequest(
 	return outcome.body;
 }
 
-function canRetry(attempt: number, started: number): boolean {
-	return attempt < RETRY_POLICY.maxAttempts && Date.now() - started < RETRY_POLICY.totalBudgetMs;
+function canRetry(attempt: number, started: number, maxAttempts = RETRY_POLICY.maxAttempts): boolean {
+	return (
+		attempt < Math.min(maxAttempts, RETRY_POLICY.maxAttempts) &&
+		Date.now() - started < RETRY_POLICY.totalBudgetMs
+	);
 }
 
 /** Follows `meta.next_cursor` until the end, or until `limit` items were collected. */
@@ -335,7 +340,15 @@ export async function floraApiRequestAllItems(
 		const entries = (page[request.property] as IDataObject[] | undefined) ?? [];
 		results.push(...entries);
 		const meta = page.meta as IDataObject | undefined;
-		cursor = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+		const next = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+		if (next !== undefined && next === cursor) {
+			// A cursor that does not move would loop forever.
+			throw new NodeApiError(this.getNode(), { next_cursor: next }, {
+				message: 'FLORA returned the same page cursor twice; the list was stopped',
+				itemIndex: request.itemIndex,
+			});
+		}
+		cursor = next;
 	} while (cursor && (request.limit === undefined || results.length < request.limit));
 	return request.limit === undefined ? results : results.slice(0, request.limit);
 }

@@ -1,6 +1,11 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { floraApiRequest, floraApiSend, RETRY_POLICY } from '../../../nodes/Flora/transport';
+import {
+	floraApiRequest,
+	floraApiRequestAllItems,
+	floraApiSend,
+	RETRY_POLICY,
+} from '../../../nodes/Flora/transport';
 
 // Fast backoff: the policy's figures are covered in retry-policy.test.ts.
 const policy = { ...RETRY_POLICY };
@@ -105,5 +110,35 @@ describe('floraApiRequest', () => {
 		const outcome = await floraApiSend.call(context, { method: 'GET', path: '/workspaces' });
 		expect(outcome).toMatchObject({ ok: false, error: { code: 'network_error', status: 0 } });
 		expect(calls).toHaveLength(1);
+	});
+});
+
+describe('floraApiRequestAllItems', () => {
+	it('follows next_cursor to the end', async () => {
+		const { context, calls } = stubContext([
+			{ statusCode: 200, body: { assets: [{ a: 1 }, { a: 2 }], meta: { next_cursor: 'c1' } } },
+			{ statusCode: 200, body: { assets: [{ a: 3 }], meta: { next_cursor: null } } },
+		]);
+		const items = await floraApiRequestAllItems.call(context, { method: 'GET', path: '/assets', property: 'assets' });
+		expect(items).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+		expect(calls.map((c) => c.options.qs)).toEqual([{ limit: 100 }, { limit: 100, cursor: 'c1' }]);
+	});
+
+	it('stops with an error when FLORA repeats a cursor, instead of looping', async () => {
+		const page = { statusCode: 200, body: { assets: [{ a: 1 }], meta: { next_cursor: 'same' } } };
+		const { context, calls } = stubContext([page, page, page]);
+		await expect(
+			floraApiRequestAllItems.call(context, { method: 'GET', path: '/assets', property: 'assets' }),
+		).rejects.toThrow('FLORA returned the same page cursor twice; the list was stopped');
+		expect(calls).toHaveLength(2);
+	});
+});
+
+describe('maxAttempts', () => {
+	it('limits the attempts of one request below the policy', async () => {
+		const { context, calls } = stubContext([{ statusCode: 503 }, { statusCode: 503 }, { statusCode: 200 }]);
+		const outcome = await floraApiSend.call(context, { method: 'GET', path: '/workspaces', maxAttempts: 2 });
+		expect(outcome).toMatchObject({ ok: false, error: { status: 503 } });
+		expect(calls).toHaveLength(2);
 	});
 });

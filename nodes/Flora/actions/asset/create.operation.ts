@@ -43,12 +43,14 @@ const properties: INodeProperties[] = [
 			{
 				name: 'Binary File',
 				value: 'binary',
-				description: 'Upload a file from an earlier node (image, video, audio or PDF)',
+				description:
+					'Upload a file from an earlier node (image, video, audio or PDF). Not available when an AI agent calls this node: use URL there.',
 			},
 			{
 				name: 'URL',
 				value: 'url',
-				description: 'FLORA downloads a public HTTPS file itself (up to 50 MB)',
+				description:
+					'FLORA downloads a public HTTPS file itself (up to 50 MB); the source to use from an AI agent',
 			},
 			{
 				name: 'Reserve Upload URL Only',
@@ -95,7 +97,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				placeholder: 'image/png',
 				description:
-					"MIME type of the file. For binary files it defaults to the binary data's own MIME type.",
+					"MIME type of the file; defaults to the binary data's own. FLORA accepts image/jpeg, png, webp, gif, avif, heic, heif; video/mp4, webm, quicktime; audio/mpeg, wav, ogg; application/pdf.",
 			},
 			{
 				displayName: 'File Name',
@@ -104,7 +106,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				placeholder: 'hero.png',
 				description:
-					"Name the asset gets in FLORA. For binary files it defaults to the binary data's own file name.",
+					"Name the asset gets in FLORA, with its extension; defaults to the binary data's own file name",
 			},
 			{
 				displayName: 'Folder',
@@ -142,7 +144,7 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				description:
-					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution".',
+					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution". At most 255 characters.',
 			},
 			{
 				displayName: 'Wait for Ready',
@@ -160,7 +162,7 @@ const properties: INodeProperties[] = [
 				default: 120,
 				typeOptions: { minValue: LIMITS.waitTimeout.min, maxValue: LIMITS.waitTimeout.max },
 				description:
-					'With Wait for Ready on: how long to wait for the asset to become ready before failing the item',
+					'With Wait for Ready on: how long (1–3600 seconds) to wait for the asset to become ready before failing the item',
 			},
 		],
 	},
