@@ -4,8 +4,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 export type MutationKind = 'create' | 'complete' | `retry-${number}`;
 
 /**
- * The Idempotency-Key of one mutating call. Derived from the execution, the
- * node, its run in this execution, the item and the kind of call, so a retry of
+ * The Idempotency-Key of one mutating call. Derived from the n8n instance, the
+ * execution, the node, its run in this execution, the item and the kind of call
+ * (execution IDs restart at 1 on every instance), so a retry of
  * the same call (by the node, or by n8n's Retry On Fail) sends the same key and
  * FLORA applies it once, while no two items or loop runs ever share one.
  * A user key (the Idempotency Key option) replaces the derived base.
@@ -21,9 +22,15 @@ export function idempotencyKey(
 	const runIndex = context.getWorkflowDataProxy(itemIndex).$runIndex;
 	const base =
 		userKey ??
-		['n8n', context.getWorkflow().id ?? '', context.getExecutionId() ?? '', context.getNode().id, runIndex, itemIndex].join(
-			':',
-		);
+		[
+			'n8n',
+			context.getInstanceId(),
+			context.getWorkflow().id ?? '',
+			context.getExecutionId() ?? '',
+			context.getNode().id,
+			runIndex,
+			itemIndex,
+		].join(':');
 	const digest = createHash('sha256')
 		.update([base, kind, assetId ?? ''].join('|'))
 		.digest('hex')

@@ -54,6 +54,8 @@ const HINTS: Record<string, string> = {
 	idempotency_duplicate:
 		'FLORA already accepted a request with this Idempotency-Key in the last 2 hours.',
 	rate_limited: 'FLORA is rate limiting this workspace; lower the Concurrency option.',
+	redirect_not_followed:
+		'Check the Base URL of the Flora API credential: it should be the API address itself (https://app.flora.ai/api/v1).',
 };
 
 export interface FloraErrorBody {
@@ -204,6 +206,17 @@ export function toErrorDetails(response: RawResponse, secrets: string[]): FloraE
 	};
 }
 
+function redirectError(response: RawResponse, baseUrl: string): FloraErrorDetails {
+	const location = headerValue(response.headers, 'location');
+	return {
+		status: response.statusCode,
+		code: 'redirect_not_followed',
+		message: `FLORA answered a redirect${location ? ` to ${location}` : ''}, which is not followed so the API key stays with ${baseUrl}`,
+		fields: [],
+		requestId: headerValue(response.headers, 'request-id') ?? null,
+	};
+}
+
 export function networkErrorCode(error: unknown): string | undefined {
 	const e = error as { code?: unknown; cause?: { code?: unknown } };
 	const code = typeof e?.code === 'string' ? e.code : undefined;
@@ -246,6 +259,9 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout: RETRY_POLICY.requestTimeoutMs,
+		// FLORA's API does not redirect; following one would carry the key to
+		// wherever it points on n8n versions that re-add it on every hop.
+		disableFollowRedirect: true,
 		sendCredentialsOnCrossOriginRedirect: false,
 		abortSignal: signal,
 	};
@@ -289,6 +305,9 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 			};
 		}
 
+		if (response.statusCode >= 300 && response.statusCode < 400) {
+			return { ok: false, error: redirectError(response, baseUrl) };
+		}
 		if (response.statusCode < 400) {
 			return { ok: true, body: (parseBody(response.body) ?? {}) as IDataObject };
 		}

@@ -253,6 +253,16 @@ describe('Secrets', () => {
 	});
 });
 
+describe('Redirects from the API', () => {
+	it('are not followed, so the key never reaches another origin', async () => {
+		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'redirect', status: 307 });
+		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(10))] });
+		expect(result.error?.message).toMatch(/^FLORA: FLORA answered a redirect to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/assets, which is not followed/);
+		expect(requestsTo(sim, 'redirect')).toEqual([]);
+		expect(sim.assets()).toHaveLength(0);
+	});
+});
+
 describe('Cancellation', () => {
 	it('ends a long Retry-After wait promptly when the execution is cancelled', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 429, retryAfter: '30' });

@@ -2,8 +2,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { idempotencyKey, recallCreated, rememberCreated } from '../../../nodes/Flora/helpers/idempotency';
 
-function context(executionId: string, nodeId = 'node-1', runIndex = 0): IExecuteFunctions {
+function context(executionId: string, nodeId = 'node-1', runIndex = 0, instanceId = 'instance-a'): IExecuteFunctions {
 	return {
+		getInstanceId: () => instanceId,
 		getExecutionId: () => executionId,
 		getWorkflow: () => ({ id: 'wf-1', active: false }),
 		getNode: () => ({ id: nodeId }),
@@ -16,7 +17,7 @@ describe('Idempotency keys', () => {
 		expect(idempotencyKey(context('e1'), 0, 'create')).toBe(idempotencyKey(context('e1'), 0, 'create'));
 	});
 
-	it('differ per item, call kind, asset, node, loop run and execution', () => {
+	it('differ per item, call kind, asset, node, loop run, execution and n8n instance', () => {
 		const keys = [
 			idempotencyKey(context('e1'), 0, 'create'),
 			idempotencyKey(context('e1'), 1, 'create'),
@@ -27,6 +28,9 @@ describe('Idempotency keys', () => {
 			idempotencyKey(context('e1', 'node-2'), 0, 'create'),
 			idempotencyKey(context('e1', 'node-1', 1), 0, 'create'),
 			idempotencyKey(context('e2'), 0, 'create'),
+			// Execution IDs restart at 1 on every instance: the same workflow imported
+			// into staging and production must not share keys.
+			idempotencyKey(context('e1', 'node-1', 0, 'instance-b'), 0, 'create'),
 		];
 		expect(new Set(keys).size).toBe(keys.length);
 		for (const key of keys) expect(key).toMatch(/^n8n_[0-9a-f]{48}$/);

@@ -337,6 +337,7 @@ const MAX_UPLOAD_ATTEMPTS = 3;
 // minutes on the wire, and the host checks expiry when the request arrives.
 const EXPIRY_MARGIN_MS = 60_000;
 const POLL_SCHEDULE_MS = [250, 500, 1000];
+const CLOCK_SKEW_MS = 60_000;
 const POLL_MAX_MS = 2000;
 
 /** Creates one asset: reserve, upload, complete, wait for ready. */
@@ -427,15 +428,19 @@ async function recoverCreated(
 		itemIndex,
 	});
 	const via = item.source === 'url' ? 'url' : 'signed_url';
-	// FLORA remembers keys for 2 hours; its list gives created_at as a number.
-	const since = startedAt - 2 * 60 * 60 * 1000;
+	// The lost answer was to a request this item sent after `startedAt`; a little
+	// slack covers the difference between FLORA's clock and this machine's.
+	const since = startedAt - CLOCK_SKEW_MS;
 	const candidates = ((page.assets as IDataObject[] | undefined) ?? []).filter((asset) => {
 		const created = Number(asset.created_at);
 		const createdMs = created < 1e12 ? created * 1000 : created;
 		return (
 			asset.name === name &&
-			(asset.uploaded_via === undefined || asset.uploaded_via === via) &&
-			(!Number.isFinite(createdMs) || createdMs >= since) &&
+			asset.uploaded_via === via &&
+			Number.isFinite(createdMs) &&
+			createdMs >= since &&
+			(item.body.content_type === undefined || asset.content_type === item.body.content_type) &&
+			(item.body.project_id === undefined || asset.project_id === item.body.project_id) &&
 			(item.source !== 'binary' || asset.status === 'pending_upload')
 		);
 	});
