@@ -49,24 +49,26 @@ for (const tier of tiers) {
 	if (tier.jest) args.push('--', '--json', `--outputFile=${file}`);
 	const run = spawnSync('npm', args, { cwd: root, stdio: 'inherit', env: process.env });
 	const seconds = ((Date.now() - started) / 1000).toFixed(1);
-	const ok = run.status === 0;
+	let tierFailed = run.status !== 0;
+	let status = tierFailed ? `FAILED (exit ${run.status})` : 'ok';
 	let counts = '';
-	let tierFailed = !ok;
+	let failedTests = 0;
 	if (tier.jest) {
 		const report = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
-		if (report) {
-			passed += report.numPassedTests;
-			failed += report.numFailedTests;
-			counts = `, ${report.numPassedTests} passed, ${report.numFailedTests} failed`;
-		}
 		if (!report || report.numTotalTests === 0) {
-			counts += ' — NO TESTS RAN';
 			tierFailed = true;
+			status = `FAILED (exit ${run.status}) — NO TESTS RAN`;
+		} else {
+			passed += report.numPassedTests;
+			failedTests = report.numFailedTests;
+			counts = `, ${report.numPassedTests} passed, ${report.numFailedTests} failed`;
+			if (report.numPendingTests) counts += `, ${report.numPendingTests} skipped`;
+			if (!tierFailed && report.numPassedTests === 0) status = 'SKIPPED by the tier itself — NOT TESTED';
 		}
 	}
-	// A tier that failed without a failing test (crash, missing tool) still counts once.
-	if (tierFailed && !(counts && !counts.includes('NO TESTS') && !counts.endsWith(', 0 failed'))) failed++;
-	results.push([tier.name, `${tierFailed ? `FAILED (exit ${run.status})` : 'ok'} in ${seconds} s${counts}`]);
+	// A tier that failed without a failing test (crash, missing tool) still counts as one failure.
+	failed += tierFailed ? Math.max(1, failedTests) : failedTests;
+	results.push([tier.name, `${status} in ${seconds} s${counts}`]);
 	if (tierFailed && (tier.name === 'typecheck' || tier.name === 'build')) break;
 }
 

@@ -11,17 +11,36 @@ interface Operation {
 }
 type Paths = Record<string, Record<string, Operation>>;
 
-/** FLORA_OPENAPI_DIR, else test/simulator/openapi/, else the shared copy. */
-export function specDir(): string {
-	const candidates = [process.env.FLORA_OPENAPI_DIR, join(__dirname, 'openapi'), join(__dirname, '..', '..', '..', 'shared', 'flora-api')];
-	for (const dir of candidates) {
-		if (dir && existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.yml') || f.endsWith('.yaml')))
-			return dir;
-	}
-	throw new Error(
-		`FLORA OpenAPI files not found; set FLORA_OPENAPI_DIR (looked in ${candidates.filter(Boolean).join(', ')})`,
+const candidates = [
+	process.env.FLORA_OPENAPI_DIR,
+	join(__dirname, 'openapi'),
+	// The project's shared folder, beside the repository (as CI lays it out).
+	join(__dirname, '..', '..', '..', 'shared', 'flora-api'),
+].filter((d): d is string => Boolean(d));
+
+/** FLORA_OPENAPI_DIR, else test/simulator/openapi/, else the shared copy beside the repository. */
+export function findSpecDir(): string | undefined {
+	return candidates.find(
+		(dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.yml') || f.endsWith('.yaml')),
 	);
 }
+
+/**
+ * Where FLORA's OpenAPI files are. They are not part of this repository; without them
+ * the response-schema checks cannot run: that fails under CI (or FLORA_OPENAPI_REQUIRED=1)
+ * and is announced loudly elsewhere, with one test reported as skipped.
+ */
+export function specDir(): string {
+	const dir = findSpecDir();
+	if (!dir) {
+		throw new Error(`FLORA OpenAPI files not found; set FLORA_OPENAPI_DIR (looked in ${candidates.join(', ')})`);
+	}
+	return dir;
+}
+
+export const specRequired = Boolean(process.env.CI || process.env.FLORA_OPENAPI_REQUIRED);
+export const specAvailable = findSpecDir() !== undefined;
+let warned = false;
 
 let cached: Paths | undefined;
 
@@ -55,6 +74,15 @@ export class SpecValidator {
 
 	/** Error text, or undefined when the body matches the documented response schema. */
 	check(method: string, pathTemplate: string, status: number, body: unknown): string | undefined {
+		if (!specAvailable && !specRequired) {
+			if (!warned) {
+				warned = true;
+				process.stderr.write(
+					`\n${'!'.repeat(78)}\n!! FLORA OpenAPI files not found (${candidates.join(', ')}):\n!! response bodies are NOT checked against FLORA's schemas in this run.\n!! Set FLORA_OPENAPI_DIR to the folder with flora-fauna-*-api-openapi.yml.\n${'!'.repeat(78)}\n`,
+				);
+			}
+			return undefined;
+		}
 		const key = `${method} ${pathTemplate} ${status}`;
 		let v = this.cache.get(key);
 		if (!v) {
