@@ -1,0 +1,149 @@
+/**
+ * One benchmark row for the Flora node, in a fresh process: a workflow
+ * (fixture source → Flora Asset → Create) on the real n8n-core engine, binary
+ * data in filesystem mode, against the simulator the parent started.
+ */
+import { execFileSync } from 'node:child_process';
+
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { Flora } from '../../nodes/Flora/Flora.node';
+import { cleanupHarness } from '../integration/harness';
+import type { FixtureItem } from '../integration/harness';
+import { createParams, runFlora } from '../integration/flora';
+import type { Simulator } from '../simulator';
+import type { GcCounts } from './measure';
+import {
+	WARMUP_RUNS,
+	countGcs,
+	countSockets,
+	cpuMs,
+	emitResult,
+	idle,
+	MemorySampler,
+	rowConfig,
+} from './measure';
+
+export interface NodeRowConfig {
+	apiBaseUrl: string;
+	apiKey: string;
+	/** A file already on disk; every item streams it into n8n's binary store. */
+	file: string;
+	mimeType: string;
+	items: number;
+	concurrency: number;
+	/** A small file for the warm-up runs before the baseline is taken. */
+	warmupFile: string;
+	sampleEveryMs: number;
+	forceGcEveryMs?: number;
+}
+
+export interface NodeRowResult {
+	ok: boolean;
+	error?: string;
+	/** Flora node's execute(), from the first request to the last answer. */
+	nodeMs: number;
+	/** Whole workflow, including the fixture source storing the file in n8n's binary store. */
+	workflowMs: number;
+	cpu: { user: number; system: number; total: number };
+	sockets: number;
+	/** From the idle process before the workflow (the upstream node storing the file included). */
+	memory: ReturnType<MemorySampler['stop']>;
+	/** From the Flora node's own start. */
+	nodeMemory: ReturnType<MemorySampler['stop']>;
+	/** Garbage collections while the Flora node ran. */
+	gc: GcCounts;
+	statuses: string[];
+}
+
+async function main(): Promise<void> {
+	const config = rowConfig<NodeRowConfig>();
+	// Only the credential fields of the simulator are used by runFlora.
+	const sim = { apiKey: config.apiKey, apiBaseUrl: config.apiBaseUrl } as Simulator;
+
+	// Times the node under test alone: the harness builds its node from this class.
+	const timing = { start: 0, end: 0, cpu: process.cpuUsage(), cpuTaken: cpuMs(process.cpuUsage()) };
+	let sockets = { count: 0 };
+	let socketsAtStart = 0;
+	let sampler: MemorySampler | undefined;
+	let nodeSampler: MemorySampler | undefined;
+	let nodeMemory: NodeRowResult['nodeMemory'] | undefined;
+	let gcs: ReturnType<typeof countGcs> | undefined;
+	const execute = Flora.prototype.execute;
+	Flora.prototype.execute = async function (this: IExecuteFunctions) {
+		sampler?.sample();
+		// The upstream node just wrote the file into n8n's binary store: flush it
+		// first, so the kernel's writeback does not compete with the timed upload.
+		// No forced garbage collection here: it changes how V8 schedules the
+		// collections during the upload (measured: 16 full collections instead of none).
+		execFileSync('sync');
+		if (sampler) {
+			nodeSampler = new MemorySampler(config.sampleEveryMs);
+			gcs = countGcs();
+		}
+		socketsAtStart = sockets.count;
+		timing.cpu = process.cpuUsage();
+		timing.end = 0;
+		timing.start = performance.now();
+		try {
+			return await execute.call(this);
+		} finally {
+			timing.end = performance.now();
+			timing.cpuTaken = cpuMs(timing.cpu);
+			nodeMemory = nodeSampler?.stop();
+			sampler?.sample();
+		}
+	};
+
+	const item = (file: string): FixtureItem => ({
+		json: {},
+		binary: { data: { path: file, fileName: 'bench.bin', mimeType: config.mimeType } },
+	});
+	const params = createParams({ options: { concurrency: config.concurrency } });
+
+	// One item per workflow, as the large-file rows run.
+	for (let i = 0; i < WARMUP_RUNS; i++) {
+		const warm = await runFlora(sim, {
+			parameters: params,
+			items: [item(config.warmupFile)],
+			binaryMode: 'filesystem',
+		});
+		if (warm.error) throw warm.error;
+	}
+
+	sockets = countSockets();
+	await idle();
+	sampler = new MemorySampler(config.sampleEveryMs, config.forceGcEveryMs);
+
+	const run = await runFlora(sim, {
+		parameters: params,
+		items: Array.from({ length: config.items }, () => item(config.file)),
+		binaryMode: 'filesystem',
+	});
+	const memory = sampler.stop();
+	const output: INodeExecutionData[] = run.items;
+
+	if (!nodeMemory || !gcs) throw new Error('the Flora node did not run');
+	const gc = await gcs.stop();
+	const statuses = [...new Set(output.map((o) => String(o.json.status)))];
+	const result: NodeRowResult = {
+		ok: !run.error && output.length === config.items && statuses.every((s) => s === 'ready'),
+		error: run.error?.message,
+		nodeMs: timing.end - timing.start,
+		workflowMs: run.durationMs,
+		cpu: timing.cpuTaken,
+		sockets: sockets.count - socketsAtStart,
+		memory,
+		nodeMemory,
+		gc,
+		statuses,
+	};
+	cleanupHarness();
+	emitResult(result);
+}
+
+main().catch((error: unknown) => {
+	cleanupHarness();
+	process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+	process.exit(1);
+});
