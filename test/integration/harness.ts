@@ -145,7 +145,8 @@ async function useBinaryMode(mode: BinaryMode): Promise<void> {
 	await Container.get(BinaryDataService).init();
 }
 
-function baseAdditionalData(
+/** What n8n's CLI hands the engine for one execution; shared with the load-options tests. */
+export function baseAdditionalData(
 	credentialsHelper: HarnessCredentialsHelper,
 	executionId: string,
 	workflowId: string,

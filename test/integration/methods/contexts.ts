@@ -7,8 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { Container } from '@n8n/di';
-import { ExternalSecretsProxy, LoadOptionsContext, SupplyDataContext } from 'n8n-core';
+import { LoadOptionsContext, SupplyDataContext } from 'n8n-core';
 import { createNodeAsTool } from 'n8n-core/dist/execution-engine/node-execution-context/utils/create-node-as-tool';
 import { makeHandleToolInvocation } from 'n8n-core/dist/execution-engine/node-execution-context/utils/get-input-connection-data';
 import type {
@@ -32,8 +31,8 @@ import { FloraApi } from '../../../credentials/FloraApi.credentials';
 import { Flora } from '../../../nodes/Flora/Flora.node';
 import { HarnessCredentialsHelper } from '../credentials-helper';
 import { FLORA_TYPE } from '../flora';
-// Imported for its set-up: a temporary n8n user folder and quiet logs for this test file.
-import '../harness';
+// Also sets up a temporary n8n user folder and quiet logs for this test file.
+import { baseAdditionalData } from '../harness';
 import { HarnessCredentialTypes, HarnessNodeTypes } from '../node-types';
 
 type FloraCredential = { apiKey: string; baseUrl: string };
@@ -46,29 +45,10 @@ function additionalData(
 	const credentialsHelper = new HarnessCredentialsHelper(credentialTypes, {
 		floraApi: credentials as unknown as ICredentialDataDecryptedObject,
 	});
-	const unsupported = (what: string) => async () => {
-		throw new UnexpectedError(`${what} is not available in this test`);
-	};
 	return {
-		credentialsHelper,
+		...baseAdditionalData(credentialsHelper, randomUUID(), 'methods-test'),
 		currentNodeParameters,
-		executionId: randomUUID(),
-		userId: 'methods-test-user',
-		currentNodeExecutionIndex: 0,
-		variables: {},
-		restApiUrl: 'http://localhost:5678/rest',
-		instanceBaseUrl: 'http://localhost:5678/',
-		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
-		webhookBaseUrl: 'http://localhost:5678/webhook',
-		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
-		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
-		externalSecretsProxy: Container.get(ExternalSecretsProxy),
-		executeWorkflow: unsupported('executeWorkflow'),
-		getRunExecutionData: async () => undefined,
-		getRuntimeCredential: async () => undefined,
-		startRunnerTask: unsupported('startRunnerTask'),
-		logAiEvent: () => {},
-	} as unknown as IWorkflowExecuteAdditionalData;
+	};
 }
 
 function floraNodeType(): INodeType {
