@@ -12,11 +12,9 @@ import { waitFor } from '../helpers/wait';
 import { redactSecrets } from '../helpers/redact';
 import { FloraCancelledError } from '../helpers/errors';
 
-export { FloraCancelledError };
-
 export type FloraContext = IExecuteFunctions | ILoadOptionsFunctions;
 
-export const DEFAULT_BASE_URL = 'https://app.flora.ai/api/v1';
+const DEFAULT_BASE_URL = 'https://app.flora.ai/api/v1';
 
 /** Retry and timeout policy for every FLORA API call. */
 export const RETRY_POLICY = {
