@@ -5,8 +5,9 @@
  *
  *   npm run test:browser
  *
- * Screenshots: test/e2e/editor/flora-node-in-editor.png (the Workspace list, open) and
- * test/e2e/editor/flora-node-on-canvas.png. Without Chromium (and no way to install it) the
+ * Screenshots go to .tmp/browser/ (flora-node-in-editor.png, the Workspace list open, and
+ * flora-node-on-canvas.png); FLORA_UPDATE_SCREENSHOTS=1 writes them over the ones in
+ * test/e2e/editor/ that the README shows. Without Chromium (and no way to install it) the
  * run fails with a SKIPPED banner; FLORA_BROWSER_SKIP=1 turns that into skipped tests.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -38,8 +39,13 @@ import {
 } from './editor';
 
 const N8N_VERSION = '2.41.1';
-const LIST_SHOT = join(__dirname, 'flora-node-in-editor.png');
-const CANVAS_SHOT = join(__dirname, 'flora-node-on-canvas.png');
+// A test run leaves the committed screenshots alone unless asked to refresh them.
+const SHOT_DIR = process.env.FLORA_UPDATE_SCREENSHOTS
+	? __dirname
+	: join(__dirname, '..', '..', '..', '.tmp', 'browser');
+mkdirSync(SHOT_DIR, { recursive: true });
+const LIST_SHOT = join(SHOT_DIR, 'flora-node-in-editor.png');
+const CANVAS_SHOT = join(SHOT_DIR, 'flora-node-on-canvas.png');
 const CREDENTIAL_NAME = 'Flora simulator';
 
 jest.setTimeout(120_000);
