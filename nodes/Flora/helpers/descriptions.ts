@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 export const WORKSPACE_ID_PATTERN = '^ws_\\S+$';
 export const PROJECT_ID_PATTERN = '^prj_\\S+$';
@@ -81,4 +81,9 @@ export function projectLocator(
 		],
 		...overrides,
 	};
+}
+
+/** The value of a resource locator (`{ mode, value }`), or a plain value as it is. */
+export function locatorValue(value: unknown): unknown {
+	return value !== null && typeof value === 'object' ? (value as IDataObject).value : value;
 }

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import { locatorValue, projectLocator, workspaceLocator } from '../../helpers/descriptions';
 import { FloraCancelledError, itemError } from '../../helpers/errors';
 import type { ItemProgress } from '../../helpers/errors';
 import { idempotencyKey, recallCreated, rememberCreated } from '../../helpers/idempotency';
@@ -194,13 +194,6 @@ export function concurrency(this: IExecuteFunctions): number {
 	);
 }
 
-function resourceLocatorValue(value: unknown): unknown {
-	if (value && typeof value === 'object' && 'value' in (value as IDataObject)) {
-		return (value as IDataObject).value;
-	}
-	return value;
-}
-
 /** Validates one item and gathers what its requests need; sends nothing. */
 export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<CreateItem> {
 	const workspaceId = validateWorkspaceId(
@@ -219,7 +212,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 		this,
 		itemIndex,
 		'Project',
-		resourceLocatorValue(fields.projectId),
+		locatorValue(fields.projectId),
 	);
 	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
 	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {

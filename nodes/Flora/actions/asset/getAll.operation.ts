@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import { locatorValue, projectLocator, workspaceLocator } from '../../helpers/descriptions';
 import {
 	LIMITS,
 	optionalText,
@@ -98,10 +98,6 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 				),
 			);
 	return { qs, limit };
-}
-
-function locatorValue(value: unknown): unknown {
-	return value !== null && typeof value === 'object' ? (value as IDataObject).value : value;
 }
 
 export async function execute(
