@@ -1,5 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+
+import { itemError } from './errors';
 
 /**
  * Checks on what the user typed, run for every item before any request is sent,
@@ -33,7 +34,7 @@ export const ALLOWED_CONTENT_TYPES = [
 ];
 
 export function fail(context: IExecuteFunctions, itemIndex: number, message: string, description?: string): never {
-	throw new NodeOperationError(context.getNode(), message, { itemIndex, description });
+	throw itemError(context, itemIndex, message, description);
 }
 
 function typeName(value: unknown): string {

@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { parseJsonBody } from '../helpers/json';
 import { waitFor } from '../helpers/wait';
 import { redactSecrets } from '../helpers/redact';
 import { FloraCancelledError } from '../helpers/errors';
@@ -172,19 +173,8 @@ function headerValue(headers: RawResponse['headers'], name: string): string | un
 	return Array.isArray(value) ? value[0] : value;
 }
 
-function parseBody(body: unknown): unknown {
-	if (typeof body === 'string' && body.trim().startsWith('{')) {
-		try {
-			return JSON.parse(body);
-		} catch {
-			return body;
-		}
-	}
-	return body;
-}
-
 export function toErrorDetails(response: RawResponse, secrets: string[]): FloraErrorDetails {
-	const body = parseBody(response.body) as { error?: Partial<FloraErrorBody> } | undefined;
+	const body = parseJsonBody(response.body) as { error?: Partial<FloraErrorBody> } | undefined;
 	const error = body && typeof body === 'object' ? body.error : undefined;
 	const fields = Array.isArray(error?.fields)
 		? error.fields.map((f) => ({
@@ -307,7 +297,7 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 			return { ok: false, error: redirectError(response, baseUrl) };
 		}
 		if (response.statusCode < 400) {
-			return { ok: true, body: (parseBody(response.body) ?? {}) as IDataObject };
+			return { ok: true, body: (parseJsonBody(response.body) ?? {}) as IDataObject };
 		}
 		if (response.statusCode === 429 && canRetry(attempt, started, request.maxAttempts)) {
 			const retryAfter = parseRetryAfter(headerValue(response.headers, 'retry-after'));

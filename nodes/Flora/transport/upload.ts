@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
+import { parseJsonBody } from '../helpers/json';
 import { redactSecrets } from '../helpers/redact';
 
 /**
@@ -184,15 +185,6 @@ function describeHostError(body: unknown): string {
 	return 'no details';
 }
 
-function parseJson(body: unknown): unknown {
-	if (typeof body !== 'string') return body;
-	try {
-		return JSON.parse(body);
-	} catch {
-		return body;
-	}
-}
-
 /**
  * Sends one upload. The form is single-use: this never resends it after a
  * failure; the caller asks FLORA for a fresh form instead.
@@ -273,7 +265,7 @@ export async function sendToUploadHost(
 			continue;
 		}
 
-		const body = parseJson(response.body);
+		const body = parseJsonBody(response.body);
 		if (response.statusCode >= 200 && response.statusCode < 300) {
 			return {
 				statusCode: response.statusCode,

@@ -202,6 +202,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 		this.getNodeParameter('workspace', itemIndex, '', { extractValue: true }),
 	);
 	const source = this.getNodeParameter('source', itemIndex) as Source;
+	const item = this.getInputData()[itemIndex];
 	const fields = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 
@@ -237,7 +238,6 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	let upload: UploadSource | undefined;
 	if (source === 'url') {
 		sourceValue = validateSourceUrl(this, itemIndex, this.getNodeParameter('url', itemIndex));
-		validateContentType(this, itemIndex, contentType, false);
 	} else if (source === 'binary') {
 		if (isToolExecution(this)) {
 			fail(
@@ -254,7 +254,6 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 			this.getNodeParameter('binaryPropertyName', itemIndex),
 			'Enter the name of the binary property that holds the file (usually "data").',
 		);
-		const item = this.getInputData()[itemIndex];
 		const binary = item?.binary?.[propertyName];
 		if (!binary) {
 			const present = Object.keys(item?.binary ?? {});
@@ -270,6 +269,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 		this.helpers.assertBinaryData(itemIndex, propertyName);
 		contentType = contentType ?? binary.mimeType;
 		fileName = fileName ?? binary.fileName;
+		// Checked here, before the binary store is read, with a hint when the type came from the file.
 		validateContentType(this, itemIndex, contentType, fields.contentType === undefined);
 		if (!contentType) {
 			fail(
@@ -299,9 +299,8 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 				'Check the node that produced the file; FLORA cannot store an empty file.',
 			);
 		}
-	} else {
-		validateContentType(this, itemIndex, contentType, false);
 	}
+	if (source !== 'binary') validateContentType(this, itemIndex, contentType, false);
 
 	const body: IDataObject = { source: sourceValue, workspace_id: workspaceId };
 	if (contentType) body.content_type = contentType;
@@ -316,7 +315,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 		waitForReady,
 		waitTimeoutMs: waitTimeout * 1000,
 		upload,
-		binary: this.getInputData()[itemIndex]?.binary,
+		binary: item?.binary,
 	};
 }
 
