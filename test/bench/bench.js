@@ -41,11 +41,17 @@ const hasCurl = () => spawnSync('curl', ['--version'], { stdio: 'ignore' }).stat
 if (!hasCurl()) {
 	const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
 	if (!canApt) {
-		say('curl is missing and cannot be installed here (needs root and apt-get): install curl, then run again');
+		say(
+			'curl is missing and cannot be installed here (needs root and apt-get): install curl, then run again',
+		);
 		process.exit(1);
 	}
-	say('curl is missing: installing it with apt-get (it is the benchmark\'s upload baseline)');
-	if (!run('apt-get', ['update', '-qq']) || !run('apt-get', ['install', '-y', '-qq', 'curl']) || !hasCurl()) {
+	say("curl is missing: installing it with apt-get (it is the benchmark's upload baseline)");
+	if (
+		!run('apt-get', ['update', '-qq']) ||
+		!run('apt-get', ['install', '-y', '-qq', 'curl']) ||
+		!hasCurl()
+	) {
 		say('installing curl failed');
 		process.exit(1);
 	}

@@ -50,13 +50,22 @@ interface SimInfo {
 	apiKey: string;
 }
 
-function tsChild(script: string, env: NodeJS.ProcessEnv, node = process.execPath, nodeFlags: string[] = []) {
-	return spawn(node, [...nodeFlags, '-r', 'ts-node/register/transpile-only', join(__dirname, script)], {
-		cwd: root,
-		// ts-node tries .ts before .json: Flora.node.json sits beside Flora.node.ts.
-		env: { ...process.env, TS_NODE_PREFER_TS_EXTS: 'true', ...env },
-		stdio: ['pipe', 'pipe', 'pipe'],
-	});
+function tsChild(
+	script: string,
+	env: NodeJS.ProcessEnv,
+	node = process.execPath,
+	nodeFlags: string[] = [],
+) {
+	return spawn(
+		node,
+		[...nodeFlags, '-r', 'ts-node/register/transpile-only', join(__dirname, script)],
+		{
+			cwd: root,
+			// ts-node tries .ts before .json: Flora.node.json sits beside Flora.node.ts.
+			env: { ...process.env, TS_NODE_PREFER_TS_EXTS: 'true', ...env },
+			stdio: ['pipe', 'pipe', 'pipe'],
+		},
+	);
 }
 
 async function startSim() {
@@ -96,7 +105,15 @@ async function control(sim: SimInfo, path: string, body?: unknown): Promise<unkn
 }
 
 interface Recorded {
-	requests: Array<{ origin: string; method: string; path: string; status: unknown; bodyBytes: number; startedAt: number; endedAt?: number }>;
+	requests: Array<{
+		origin: string;
+		method: string;
+		path: string;
+		status: unknown;
+		bodyBytes: number;
+		startedAt: number;
+		endedAt?: number;
+	}>;
 	violations: Array<{ kind: string; detail: string }>;
 }
 
@@ -105,7 +122,9 @@ async function takeRecord(sim: SimInfo): Promise<Recorded> {
 	const record = (await control(sim, 'record')) as Recorded;
 	await control(sim, 'reset', {});
 	if (record.violations.length) {
-		throw new Error(`simulator violations: ${record.violations.map((v) => `${v.kind} ${v.detail}`).join('; ')}`);
+		throw new Error(
+			`simulator violations: ${record.violations.map((v) => `${v.kind} ${v.detail}`).join('; ')}`,
+		);
 	}
 	return record;
 }
@@ -131,7 +150,12 @@ async function curlUpload(sim: SimInfo, file: string, mimeType: string): Promise
 	const res = await fetch(`${sim.apiBaseUrl}/assets`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${sim.apiKey}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ source: 'signed-url', workspace_id: 'ws_demo', content_type: mimeType, file_name: 'bench.bin' }),
+		body: JSON.stringify({
+			source: 'signed-url',
+			workspace_id: 'ws_demo',
+			content_type: mimeType,
+			file_name: 'bench.bin',
+		}),
 	});
 	const reservation = (await res.json()) as {
 		upload: { url: string; file_field: string; form_fields: Record<string, string> };
@@ -161,7 +185,8 @@ async function curlUpload(sim: SimInfo, file: string, mimeType: string): Promise
 	const code = await new Promise<number | null>((ok) => child.once('exit', ok));
 	const lines = out.trim().split('\n');
 	const [status, seconds] = lines[0].split(' ');
-	if (code !== 0 || status !== '200') throw new Error(`curl failed (exit ${code}, HTTP ${status}): ${err}`);
+	if (code !== 0 || status !== '200')
+		throw new Error(`curl failed (exit ${code}, HTTP ${status}): ${err}`);
 	const toMs = (t: string) => {
 		const m = /(\d+)m([\d.]+)s/.exec(t);
 		return m ? (Number(m[1]) * 60 + Number(m[2])) * 1000 : NaN;
@@ -247,11 +272,17 @@ interface SmallRow {
 // ratio, so a slow moment of the machine hits both sides of a ratio alike.
 const med = <T>(runs: T[], get: (run: T) => number) => median(runs.map(get));
 const worst = <T>(runs: T[], get: (run: T) => number) => Math.max(...runs.map(get));
-const ratio = <A, B>(as: A[], bs: B[], get: (a: A, b: B) => number) => median(as.map((a, i) => get(a, bs[i])));
+const ratio = <A, B>(as: A[], bs: B[], get: (a: A, b: B) => number) =>
+	median(as.map((a, i) => get(a, bs[i])));
 
 // ---------------------------------------------------------------- rows
 
-async function largeRow(sim: SimInfo, dir: string, sizeMiB: number, warmupFile: string): Promise<LargeRow> {
+async function largeRow(
+	sim: SimInfo,
+	dir: string,
+	sizeMiB: number,
+	warmupFile: string,
+): Promise<LargeRow> {
 	const file = join(dir, `large-${sizeMiB}.bin`);
 	log(`writing the ${sizeMiB} MiB test file`);
 	await makeFile(file, sizeMiB * MiB);
@@ -275,7 +306,8 @@ async function largeRow(sim: SimInfo, dir: string, sizeMiB: number, warmupFile: 
 			sampleEveryMs: 5,
 			forceGcEveryMs: Number(process.env.BENCH_FORCE_GC_MS ?? 0),
 		} satisfies NodeRowConfig);
-		if (!n.ok) throw new Error(`Flora node failed on ${sizeMiB} MiB: ${n.error ?? n.statuses.join(',')}`);
+		if (!n.ok)
+			throw new Error(`Flora node failed on ${sizeMiB} MiB: ${n.error ?? n.statuses.join(',')}`);
 		row.node.push({
 			ms: n.nodeMs,
 			workflowMs: n.workflowMs,
@@ -335,7 +367,8 @@ async function smallRows(sim: SimInfo, dir: string, warmupFile: string): Promise
 				// Sparse samples: the sampler's own CPU would otherwise show up per item.
 				sampleEveryMs: 50,
 			} satisfies NodeRowConfig);
-			if (!r.ok) throw new Error(`Flora node failed on small items: ${r.error ?? r.statuses.join(',')}`);
+			if (!r.ok)
+				throw new Error(`Flora node failed on small items: ${r.error ?? r.statuses.join(',')}`);
 			// The record holds the warm-up items too.
 			const items = SMALL_ITEMS + WARMUP_RUNS;
 			const api = (await takeRecord(sim)).requests.filter((q) => q.origin === 'api');
@@ -367,7 +400,8 @@ async function machine(): Promise<string> {
 			c.once('error', () => ok('(not found)'));
 		});
 	const curl = (await version('curl', ['--version'])).split(' ').slice(0, 2).join(' ');
-	const childNode = CHILD_NODE === process.execPath ? process.version : await version(CHILD_NODE, ['--version']);
+	const childNode =
+		CHILD_NODE === process.execPath ? process.version : await version(CHILD_NODE, ['--version']);
 	const cpu = cpus();
 	return (
 		`Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / 1024 ** 3, 1)} GiB RAM, ` +
@@ -375,7 +409,13 @@ async function machine(): Promise<string> {
 	);
 }
 
-function verdict(met: boolean, measured: number, target: number, unit: string, higherIsBetter: boolean): string {
+function verdict(
+	met: boolean,
+	measured: number,
+	target: number,
+	unit: string,
+	higherIsBetter: boolean,
+): string {
 	const margin = higherIsBetter ? measured / target - 1 : 1 - measured / target;
 	const by =
 		unit === '%'
@@ -397,9 +437,60 @@ function report(large: LargeRow[], small: SmallRow[], header: string, loadNote: 
 			const bytes = r.sizeMiB * MiB;
 			const size = `${r.sizeMiB} MiB`;
 			out.push(
-				`| ${size} | curl -F (the limit) | ${fmt(med(r.curl, (c) => c.ms), 1)} | – | ${fmt(rate(bytes, med(r.curl, (c) => c.ms)))} | 1.00 | ${fmt(rate(bytes, med(r.curl, (c) => c.serverMs)))} | 1.00 | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
-				`| ${size} | Flora node: node run (whole workflow ${fmt(med(r.node, (n) => n.workflowMs))} ms) | ${fmt(med(r.node, (n) => n.ms), 1)} | ${fmt(med(r.node, (n) => n.ms - n.serverMs))} | ${fmt(rate(bytes, med(r.node, (n) => n.ms)))} | ${fmt(ratio(r.curl, r.node, (c, n) => c.ms / n.ms), 2)} | ${fmt(rate(bytes, med(r.node, (n) => n.serverMs)))} | ${fmt(ratio(r.curl, r.node, (c, n) => c.serverMs / n.serverMs), 2)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} (node alone ${fmt(mib(worst(r.node, (n) => n.nodeRss)), 1)}) | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
-				`| ${size} | FLORA SDK \`assets.upload()\` (${r.sdk[0]?.via ?? '?'}) | ${fmt(med(r.sdk, (s) => s.ms), 1)} | ${fmt(med(r.sdk, (s) => s.ms - s.serverMs))} | ${fmt(rate(bytes, med(r.sdk, (s) => s.ms)))} | ${fmt(ratio(r.curl, r.sdk, (c, s) => c.ms / s.ms), 2)} | ${fmt(rate(bytes, med(r.sdk, (s) => s.serverMs)))} | ${fmt(ratio(r.curl, r.sdk, (c, s) => c.serverMs / s.serverMs), 2)} | ${fmt(mib(worst(r.sdk, (s) => s.rss)), 1)} | ${fmt(med(r.sdk, (s) => s.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | curl -F (the limit) | ${fmt(
+					med(r.curl, (c) => c.ms),
+					1,
+				)} | – | ${fmt(
+					rate(
+						bytes,
+						med(r.curl, (c) => c.ms),
+					),
+				)} | 1.00 | ${fmt(
+					rate(
+						bytes,
+						med(r.curl, (c) => c.serverMs),
+					),
+				)} | 1.00 | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | Flora node: node run (whole workflow ${fmt(med(r.node, (n) => n.workflowMs))} ms) | ${fmt(
+					med(r.node, (n) => n.ms),
+					1,
+				)} | ${fmt(med(r.node, (n) => n.ms - n.serverMs))} | ${fmt(
+					rate(
+						bytes,
+						med(r.node, (n) => n.ms),
+					),
+				)} | ${fmt(
+					ratio(r.curl, r.node, (c, n) => c.ms / n.ms),
+					2,
+				)} | ${fmt(
+					rate(
+						bytes,
+						med(r.node, (n) => n.serverMs),
+					),
+				)} | ${fmt(
+					ratio(r.curl, r.node, (c, n) => c.serverMs / n.serverMs),
+					2,
+				)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} (node alone ${fmt(mib(worst(r.node, (n) => n.nodeRss)), 1)}) | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | FLORA SDK \`assets.upload()\` (${r.sdk[0]?.via ?? '?'}) | ${fmt(
+					med(r.sdk, (s) => s.ms),
+					1,
+				)} | ${fmt(med(r.sdk, (s) => s.ms - s.serverMs))} | ${fmt(
+					rate(
+						bytes,
+						med(r.sdk, (s) => s.ms),
+					),
+				)} | ${fmt(
+					ratio(r.curl, r.sdk, (c, s) => c.ms / s.ms),
+					2,
+				)} | ${fmt(
+					rate(
+						bytes,
+						med(r.sdk, (s) => s.serverMs),
+					),
+				)} | ${fmt(
+					ratio(r.curl, r.sdk, (c, s) => c.serverMs / s.serverMs),
+					2,
+				)} | ${fmt(mib(worst(r.sdk, (s) => s.rss)), 1)} | ${fmt(med(r.sdk, (s) => s.cpuMs) / r.sizeMiB, 2)} |`,
 			);
 		}
 		out.push(
@@ -463,7 +554,8 @@ function report(large: LargeRow[], small: SmallRow[], header: string, loadNote: 
 			`| ${SMALL_ITEMS} small items: concurrency 4 ≥ 3 × concurrency 1 | ${fmt(speedUp, 2)}× (${fmt(SMALL_ITEMS / (c4.ms / 1000), 1)} vs ${fmt(SMALL_ITEMS / (c1.ms / 1000), 1)} items/s) | ${verdict(speedUp >= 3, speedUp, 3, '%', true)} |`,
 		);
 	}
-	if (targets.length) out.push('### Targets', '', '| Target | Measured | Verdict |', '|---|---|---|', ...targets, '');
+	if (targets.length)
+		out.push('### Targets', '', '| Target | Measured | Verdict |', '|---|---|---|', ...targets, '');
 	return out.join('\n');
 }
 
@@ -496,12 +588,15 @@ async function main(): Promise<void> {
 		if (ONLY === undefined || ONLY === 'large') {
 			for (const size of LARGE_MIB) large.push(await largeRow(sim, dir, size, warmupFile));
 		}
-		const small = ONLY === undefined || ONLY === 'small' ? await smallRows(sim, dir, warmupFile) : [];
+		const small =
+			ONLY === undefined || ONLY === 'small' ? await smallRows(sim, dir, warmupFile) : [];
 		const loadNote =
 			loadAtStart > 0.5
 				? `Other work was running when the benchmark started (1-minute load average ${fmt(loadAtStart, 1)} on ${cpus().length} cores): wall-clock figures are noisier than on an idle machine; CPU and memory figures much less so.`
 				: `The machine was idle when the benchmark started (1-minute load average ${fmt(loadAtStart, 1)}).`;
-		const priority = raised ? ' All benchmark processes ran at raised CPU priority (nice -10).' : '';
+		const priority = raised
+			? ' All benchmark processes ran at raised CPU priority (nice -10).'
+			: '';
 		const took = `The benchmark took ${fmt((Date.now() - started) / 1000)} s.`;
 		process.stdout.write(`${report(large, small, header, loadNote + priority)}\n${took}\n`);
 	} finally {
@@ -512,6 +607,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-	process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+	process.stderr.write(
+		`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+	);
 	process.exit(1);
 });

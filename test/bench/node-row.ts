@@ -144,6 +144,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
 	cleanupHarness();
-	process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+	process.stderr.write(
+		`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+	);
 	process.exit(1);
 });

@@ -5,7 +5,15 @@
  */
 import FLORA from '@flora-ai/flora';
 
-import { countSockets, cpuMs, emitResult, MemorySampler, rowConfig, idle, WARMUP_RUNS } from './measure';
+import {
+	countSockets,
+	cpuMs,
+	emitResult,
+	MemorySampler,
+	rowConfig,
+	idle,
+	WARMUP_RUNS,
+} from './measure';
 
 export interface SdkRowConfig {
 	apiBaseUrl: string;
@@ -66,6 +74,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-	process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+	process.stderr.write(
+		`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+	);
 	process.exit(1);
 });

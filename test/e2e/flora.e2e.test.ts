@@ -34,7 +34,9 @@ function runDir(): string {
 	const dir = process.env.FLORA_E2E_RUN_DIR;
 	const tarball = process.env.FLORA_E2E_TARBALL;
 	if (!dir || !tarball) {
-		throw new Error('FLORA_E2E_RUN_DIR/FLORA_E2E_TARBALL are not set: run through the e2e jest project (npm run test:e2e), whose globalSetup installs n8n and packs the package');
+		throw new Error(
+			'FLORA_E2E_RUN_DIR/FLORA_E2E_TARBALL are not set: run through the e2e jest project (npm run test:e2e), whose globalSetup installs n8n and packs the package',
+		);
 	}
 	return dir;
 }
@@ -42,18 +44,25 @@ function runDir(): string {
 /** Fails with n8n's own log tail when the workflow did not succeed. */
 function expectSuccess(exec: Execution): void {
 	if (!exec.ok) {
-		throw new Error(`the workflow failed: ${exec.error?.message ?? '(no error in the output)'}\n${exec.explain()}`);
+		throw new Error(
+			`the workflow failed: ${exec.error?.message ?? '(no error in the output)'}\n${exec.explain()}`,
+		);
 	}
 }
 
 function calls(sim: Simulator, method: string, path: RegExp): RecordedRequest[] {
-	return sim.record.requests.filter((r) => r.origin === 'api' && r.method === method && path.test(r.path));
+	return sim.record.requests.filter(
+		(r) => r.origin === 'api' && r.method === method && path.test(r.path),
+	);
 }
 
 if (SKIP) {
 	test.skip('end-to-end tier skipped by FLORA_E2E_SKIP=1', () => undefined);
 } else {
-	describe.each(lines.map((line) => [line.version, line] as [string, N8nLine]))('n8n %s', lineSuite);
+	describe.each(lines.map((line) => [line.version, line] as [string, N8nLine]))(
+		'n8n %s',
+		lineSuite,
+	);
 }
 
 /** Every scenario against one n8n line. */
@@ -75,7 +84,10 @@ function lineSuite(version: string, line: N8nLine) {
 					ok = true;
 				} finally {
 					const dir = runDir();
-					appendFileSync(join(dir, 'timings.jsonl'), `${JSON.stringify({ line: version, scenario: name, ms: Date.now() - started, ok })}\n`);
+					appendFileSync(
+						join(dir, 'timings.jsonl'),
+						`${JSON.stringify({ line: version, scenario: name, ms: Date.now() - started, ok })}\n`,
+					);
 					if (!ok) writeFileSync(join(dir, 'FAILED'), `${version}: ${name}\n`, { flag: 'a' });
 				}
 			},
@@ -98,7 +110,12 @@ function lineSuite(version: string, line: N8nLine) {
 	const faultWf = workflow('floraE2eFaults01', 'E2E rate limit and upload reset', [
 		manualTrigger(),
 		readFiles(''),
-		flora('Flora', { operation: 'create', workspace: workspaceId('ws_demo'), source: 'binary', options: {} }),
+		flora('Flora', {
+			operation: 'create',
+			workspace: workspaceId('ws_demo'),
+			source: 'binary',
+			options: {},
+		}),
 	]);
 	const urlWf = workflow('floraE2eUrlSrc01', 'E2E URL source', [
 		manualTrigger(),
@@ -173,9 +190,22 @@ function lineSuite(version: string, line: N8nLine) {
 		[
 			manualTrigger(),
 			flora('Get', { operation: 'get', assetId: 'asset_e2e_known' }),
-			flora('Get All', { operation: 'getAll', returnAll: true, filters: { workspaceId: workspaceId('ws_archive') } }),
-			flora('First 3', { operation: 'getAll', returnAll: false, limit: 3, filters: { workspaceId: workspaceId('ws_archive') } }),
-			flora('Get Missing', { operation: 'get', assetId: 'asset_e2e_missing' }, { onError: 'continueRegularOutput' }),
+			flora('Get All', {
+				operation: 'getAll',
+				returnAll: true,
+				filters: { workspaceId: workspaceId('ws_archive') },
+			}),
+			flora('First 3', {
+				operation: 'getAll',
+				returnAll: false,
+				limit: 3,
+				filters: { workspaceId: workspaceId('ws_archive') },
+			}),
+			flora(
+				'Get Missing',
+				{ operation: 'get', assetId: 'asset_e2e_missing' },
+				{ onError: 'continueRegularOutput' },
+			),
 		],
 		[
 			['Start', 'Get All'],
@@ -188,9 +218,18 @@ function lineSuite(version: string, line: N8nLine) {
 		'E2E redirects',
 		[
 			manualTrigger(),
-			flora('Get', { operation: 'get', assetId: 'asset_e2e_known' }, { onError: 'continueRegularOutput' }),
+			flora(
+				'Get',
+				{ operation: 'get', assetId: 'asset_e2e_known' },
+				{ onError: 'continueRegularOutput' },
+			),
 			readFiles(''),
-			flora('Upload', { operation: 'create', workspace: workspaceId('ws_demo'), source: 'binary', options: {} }),
+			flora('Upload', {
+				operation: 'create',
+				workspace: workspaceId('ws_demo'),
+				source: 'binary',
+				options: {},
+			}),
 		],
 		[
 			['Start', 'Read Files'],
@@ -204,7 +243,12 @@ function lineSuite(version: string, line: N8nLine) {
 			type: 'n8n-nodes-base.webhook',
 			typeVersion: 2,
 			webhookId: '5b0e7c59-8f0e-4a1c-9d7e-0000000e2e01',
-			parameters: { httpMethod: 'POST', path: 'flora-e2e-upload', responseMode: 'lastNode', options: {} },
+			parameters: {
+				httpMethod: 'POST',
+				path: 'flora-e2e-upload',
+				responseMode: 'lastNode',
+				options: {},
+			},
 		},
 		flora('Flora', {
 			operation: 'create',
@@ -235,7 +279,19 @@ function lineSuite(version: string, line: N8nLine) {
 		n8n = await N8nHome.create({ install, workDir: dir, filesDir: files });
 		await n8n.installPackage(process.env.FLORA_E2E_TARBALL as string);
 		await n8n.importCredentials([simulatorCredential(sim.apiBaseUrl, sim.apiKey)]);
-		await n8n.importWorkflows([binaryWf, faultWf, urlWf, reserveWf, badWorkspaceWf, typedBadWorkspaceWf, continueWf, readWf, redirectWf, webhookWf, exampleWf]);
+		await n8n.importWorkflows([
+			binaryWf,
+			faultWf,
+			urlWf,
+			reserveWf,
+			badWorkspaceWf,
+			typedBadWorkspaceWf,
+			continueWf,
+			readWf,
+			redirectWf,
+			webhookWf,
+			exampleWf,
+		]);
 		appendFileSync(
 			join(runDir(), 'timings.jsonl'),
 			`${JSON.stringify({ line: version, scenario: 'setup: user folder, package, credential and workflow imports', ms: Date.now() - started, ok: true })}\n`,
@@ -249,40 +305,54 @@ function lineSuite(version: string, line: N8nLine) {
 
 	beforeEach(() => sim.reset());
 
-	scenario('(a) binary files read from disk, filesystem binary mode: bytes arrive intact', async () => {
-		const exec = await n8n.execute(binaryWf.id);
-		expectSuccess(exec);
-		const items = exec.items('Flora');
-		expect(items.map((i) => i.json.status)).toEqual(['ready', 'ready']);
-		expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+	scenario(
+		'(a) binary files read from disk, filesystem binary mode: bytes arrive intact',
+		async () => {
+			const exec = await n8n.execute(binaryWf.id);
+			expectSuccess(exec);
+			const items = exec.items('Flora');
+			expect(items.map((i) => i.json.status)).toEqual(['ready', 'ready']);
+			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 
-		const byName = new Map(items.map((i) => [i.json.name as string, i]));
-		for (const name of ['photo.png', 'big.png']) {
-			const item = byName.get(name);
-			expect(item?.json).toMatchObject({ workspace_id: 'ws_demo', content_type: 'image/png', size_bytes: fixtures[name].length });
-			expect(item?.json.asset_id).toMatch(/^asset_/);
-			// The input's binary passes through, stored on disk by n8n (not inline base64).
-			expect(String(item?.binary?.data?.id)).toMatch(/^filesystem/);
-			const upload = sim.record.uploads.find((u) => u.assetId === item?.json.asset_id);
-			expect(upload).toMatchObject({
-				ok: true,
-				fileName: name,
-				partContentType: 'image/png',
-				size: fixtures[name].length,
-				sha256: sha256(fixtures[name]),
-				chunked: false,
-			});
-		}
-		expect(sim.record.violations).toEqual([]);
-		expect(sim.record.requests.filter((r) => r.origin !== 'api').every((r) => !r.hasAuthorization)).toBe(true);
-		expect(sim.assets({ status: 'ready' })).toHaveLength(2);
-	});
+			const byName = new Map(items.map((i) => [i.json.name as string, i]));
+			for (const name of ['photo.png', 'big.png']) {
+				const item = byName.get(name);
+				expect(item?.json).toMatchObject({
+					workspace_id: 'ws_demo',
+					content_type: 'image/png',
+					size_bytes: fixtures[name].length,
+				});
+				expect(item?.json.asset_id).toMatch(/^asset_/);
+				// The input's binary passes through, stored on disk by n8n (not inline base64).
+				expect(String(item?.binary?.data?.id)).toMatch(/^filesystem/);
+				const upload = sim.record.uploads.find((u) => u.assetId === item?.json.asset_id);
+				expect(upload).toMatchObject({
+					ok: true,
+					fileName: name,
+					partContentType: 'image/png',
+					size: fixtures[name].length,
+					sha256: sha256(fixtures[name]),
+					chunked: false,
+				});
+			}
+			expect(sim.record.violations).toEqual([]);
+			expect(
+				sim.record.requests.filter((r) => r.origin !== 'api').every((r) => !r.hasAuthorization),
+			).toBe(true);
+			expect(sim.assets({ status: 'ready' })).toHaveLength(2);
+		},
+	);
 
 	scenario('(b) URL source: FLORA fetches it, the node polls until ready', async () => {
 		const exec = await n8n.execute(urlWf.id);
 		expectSuccess(exec);
 		const [item] = exec.items('Flora');
-		expect(item.json).toMatchObject({ status: 'ready', uploaded_via: 'url', workspace_id: 'ws_studio', name: 'poster.png' });
+		expect(item.json).toMatchObject({
+			status: 'ready',
+			uploaded_via: 'url',
+			workspace_id: 'ws_studio',
+			name: 'poster.png',
+		});
 		const create = calls(sim, 'POST', /^\/assets$/);
 		expect(create).toHaveLength(1);
 		// The simulator answers "pending" to the first polls of a URL asset.
@@ -302,73 +372,109 @@ function lineSuite(version: string, line: N8nLine) {
 		expect(calls(sim, 'POST', /\/complete$/)).toEqual([]);
 	});
 
-	scenario('(d) 429 with Retry-After on create and a reset upload: one ready asset, no duplicate', async () => {
-		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 429, code: 'rate_limited', message: 'Slow down', retryAfter: '1' });
-		sim.inject({ target: 'upload', kind: 'reset', afterBytes: 64 });
-		const exec = await n8n.execute(faultWf.id);
-		expectSuccess(exec);
-		const [item] = exec.items('Flora');
-		expect(item.json.status).toBe('ready');
+	scenario(
+		'(d) 429 with Retry-After on create and a reset upload: one ready asset, no duplicate',
+		async () => {
+			sim.inject({
+				target: 'api',
+				method: 'POST',
+				path: '/assets',
+				kind: 'status',
+				status: 429,
+				code: 'rate_limited',
+				message: 'Slow down',
+				retryAfter: '1',
+			});
+			sim.inject({ target: 'upload', kind: 'reset', afterBytes: 64 });
+			const exec = await n8n.execute(faultWf.id);
+			expectSuccess(exec);
+			const [item] = exec.items('Flora');
+			expect(item.json.status).toBe('ready');
 
-		expect(sim.assets()).toHaveLength(1);
-		expect(sim.record.duplicatesPrevented).toBe(0);
-		const creates = calls(sim, 'POST', /^\/assets$/);
-		expect(creates.map((r) => r.status)).toEqual([429, 201]);
-		// The same Idempotency-Key on the retried create, and Retry-After honoured.
-		expect(creates[1].idempotencyKey).toBe(creates[0].idempotencyKey);
-		expect(creates[1].startedAt - (creates[0].endedAt ?? creates[0].startedAt)).toBeGreaterThanOrEqual(950);
-		// The reset upload's single-use form is replaced through /retry, then the bytes arrive.
-		expect(sim.record.uploads.map((u) => u.ok)).toEqual([false, true]);
-		expect(sim.record.uploads[1].sha256).toBe(sha256(fixtures['photo.png']));
-		expect(sim.record.retries).toBe(1);
-		expect(sim.record.violations).toEqual([]);
-	});
+			expect(sim.assets()).toHaveLength(1);
+			expect(sim.record.duplicatesPrevented).toBe(0);
+			const creates = calls(sim, 'POST', /^\/assets$/);
+			expect(creates.map((r) => r.status)).toEqual([429, 201]);
+			// The same Idempotency-Key on the retried create, and Retry-After honoured.
+			expect(creates[1].idempotencyKey).toBe(creates[0].idempotencyKey);
+			expect(
+				creates[1].startedAt - (creates[0].endedAt ?? creates[0].startedAt),
+			).toBeGreaterThanOrEqual(950);
+			// The reset upload's single-use form is replaced through /retry, then the bytes arrive.
+			expect(sim.record.uploads.map((u) => u.ok)).toEqual([false, true]);
+			expect(sim.record.uploads[1].sha256).toBe(sha256(fixtures['photo.png']));
+			expect(sim.record.retries).toBe(1);
+			expect(sim.record.violations).toEqual([]);
+		},
+	);
 
-	scenario('(e) a bad workspace ID fails the run with a message naming it, before any request', async () => {
-		const exec = await n8n.execute(badWorkspaceWf.id);
-		expect(exec.cli.code).toBe(1);
-		expect(exec.ok).toBe(false);
-		if (!exec.error) throw new Error(`no workflow error in the output.\n${exec.explain()}`);
-		expect(exec.error.message).toBe('Workspace ID "oops" is not a FLORA workspace ID');
-		expect(exec.error.node?.name).toBe('Flora');
-		expect(sim.record.requests.filter((r) => r.origin === 'api' && r.path.startsWith('/assets'))).toEqual([]);
-	});
+	scenario(
+		'(e) a bad workspace ID fails the run with a message naming it, before any request',
+		async () => {
+			const exec = await n8n.execute(badWorkspaceWf.id);
+			expect(exec.cli.code).toBe(1);
+			expect(exec.ok).toBe(false);
+			if (!exec.error) throw new Error(`no workflow error in the output.\n${exec.explain()}`);
+			expect(exec.error.message).toBe('Workspace ID "oops" is not a FLORA workspace ID');
+			expect(exec.error.node?.name).toBe('Flora');
+			expect(
+				sim.record.requests.filter((r) => r.origin === 'api' && r.path.startsWith('/assets')),
+			).toEqual([]);
+		},
+	);
 
-	scenario('(e) a typed-in bad workspace ID: n8n itself refuses the workflow, nothing is sent', async () => {
-		const exec = await n8n.execute(typedBadWorkspaceWf.id);
-		expect(exec.cli.code).toBe(1);
-		expect(exec.ok).toBe(false);
-		expect(sim.record.requests.filter((r) => r.origin === 'api')).toEqual([]);
-	});
+	scenario(
+		'(e) a typed-in bad workspace ID: n8n itself refuses the workflow, nothing is sent',
+		async () => {
+			const exec = await n8n.execute(typedBadWorkspaceWf.id);
+			expect(exec.cli.code).toBe(1);
+			expect(exec.ok).toBe(false);
+			expect(sim.record.requests.filter((r) => r.origin === 'api')).toEqual([]);
+		},
+	);
 
-	scenario('(f) Continue On Fail: three items, the bad one becomes {error} paired to its input', async () => {
-		const exec = await n8n.execute(continueWf.id);
-		expectSuccess(exec);
-		const items = exec.items('Flora');
-		expect(items).toHaveLength(3);
-		expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(items[0].json).toMatchObject({ status: 'ready', workspace_id: 'ws_demo' });
-		expect(items[1].json.error).toContain('oops');
-		expect(items[1].json.asset_id).toBeUndefined();
-		expect(items[2].json).toMatchObject({ status: 'ready', workspace_id: 'ws_studio' });
-		expect(calls(sim, 'POST', /^\/assets$/)).toHaveLength(2);
-		expect(sim.assets()).toHaveLength(2);
-	});
+	scenario(
+		'(f) Continue On Fail: three items, the bad one becomes {error} paired to its input',
+		async () => {
+			const exec = await n8n.execute(continueWf.id);
+			expectSuccess(exec);
+			const items = exec.items('Flora');
+			expect(items).toHaveLength(3);
+			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+			expect(items[0].json).toMatchObject({ status: 'ready', workspace_id: 'ws_demo' });
+			expect(items[1].json.error).toContain('oops');
+			expect(items[1].json.asset_id).toBeUndefined();
+			expect(items[2].json).toMatchObject({ status: 'ready', workspace_id: 'ws_studio' });
+			expect(calls(sim, 'POST', /^\/assets$/)).toHaveLength(2);
+			expect(sim.assets()).toHaveLength(2);
+		},
+	);
 
 	scenario('(g) get and get many (cursor pagination), and a missing asset', async () => {
-		sim.seedAssets(1, { asset_id: 'asset_e2e_known', workspace_id: 'ws_studio', name: 'known.png' });
+		sim.seedAssets(1, {
+			asset_id: 'asset_e2e_known',
+			workspace_id: 'ws_studio',
+			name: 'known.png',
+		});
 		sim.seedAssets(120, { workspace_id: 'ws_archive' });
 		const exec = await n8n.execute(readWf.id);
 		expectSuccess(exec);
 
 		const [known] = exec.items('Get');
-		expect(known.json).toMatchObject({ asset_id: 'asset_e2e_known', name: 'known.png', status: 'ready', workspace_id: 'ws_studio' });
+		expect(known.json).toMatchObject({
+			asset_id: 'asset_e2e_known',
+			name: 'known.png',
+			status: 'ready',
+			workspace_id: 'ws_studio',
+		});
 
 		const all = exec.items('Get All');
 		expect(all).toHaveLength(120);
 		expect(new Set(all.map((i) => i.json.asset_id)).size).toBe(120);
 		expect(all.every((i) => i.json.workspace_id === 'ws_archive')).toBe(true);
-		const pages = calls(sim, 'GET', /^\/assets$/).filter((r) => r.query.workspace_id === 'ws_archive');
+		const pages = calls(sim, 'GET', /^\/assets$/).filter(
+			(r) => r.query.workspace_id === 'ws_archive',
+		);
 		expect(pages.filter((r) => r.query.cursor !== undefined).length).toBeGreaterThanOrEqual(1);
 
 		expect(exec.items('First 3')).toHaveLength(3);
@@ -377,30 +483,51 @@ function lineSuite(version: string, line: N8nLine) {
 		expect(missing.json.error).toMatch(/asset_e2e_missing/);
 	});
 
-	scenario('(h) redirects to another origin: the API key never follows (API 307 refused, upload 307 followed bare)', async () => {
-		sim.seedAssets(1, { asset_id: 'asset_e2e_known', workspace_id: 'ws_studio', name: 'known.png' });
-		sim.inject({ target: 'api', method: 'GET', path: '/assets/asset_e2e_known', kind: 'redirect' });
-		sim.inject({ target: 'upload', kind: 'redirect', status: 307 });
-		const exec = await n8n.execute(redirectWf.id);
-		expectSuccess(exec);
-		const elsewhere = sim.record.requests.filter((r) => r.origin === 'redirect');
-		// The API's redirect is refused (the key stays with the Base URL); the upload
-		// host's is followed by the node, with no credentials.
-		expect(elsewhere.map((r) => r.method)).toEqual(['POST']);
-		expect(elsewhere.filter((r) => r.hasAuthorization)).toEqual([]);
-		const [got] = exec.items('Get');
-		expect(String(got.json.error)).toMatch(/^FLORA: FLORA answered a redirect to .*, which is not followed/);
-		expect(sim.record.violations).toEqual([]);
-		const [uploaded] = exec.items('Upload');
-		expect(uploaded.json.status).toBe('ready');
-		expect(sim.record.uploads.find((u) => u.ok)).toMatchObject({ origin: 'redirect', sha256: sha256(fixtures['photo.png']) });
-	});
+	scenario(
+		'(h) redirects to another origin: the API key never follows (API 307 refused, upload 307 followed bare)',
+		async () => {
+			sim.seedAssets(1, {
+				asset_id: 'asset_e2e_known',
+				workspace_id: 'ws_studio',
+				name: 'known.png',
+			});
+			sim.inject({
+				target: 'api',
+				method: 'GET',
+				path: '/assets/asset_e2e_known',
+				kind: 'redirect',
+			});
+			sim.inject({ target: 'upload', kind: 'redirect', status: 307 });
+			const exec = await n8n.execute(redirectWf.id);
+			expectSuccess(exec);
+			const elsewhere = sim.record.requests.filter((r) => r.origin === 'redirect');
+			// The API's redirect is refused (the key stays with the Base URL); the upload
+			// host's is followed by the node, with no credentials.
+			expect(elsewhere.map((r) => r.method)).toEqual(['POST']);
+			expect(elsewhere.filter((r) => r.hasAuthorization)).toEqual([]);
+			const [got] = exec.items('Get');
+			expect(String(got.json.error)).toMatch(
+				/^FLORA: FLORA answered a redirect to .*, which is not followed/,
+			);
+			expect(sim.record.violations).toEqual([]);
+			const [uploaded] = exec.items('Upload');
+			expect(uploaded.json.status).toBe('ready');
+			expect(sim.record.uploads.find((u) => u.ok)).toMatchObject({
+				origin: 'redirect',
+				sha256: sha256(fixtures['photo.png']),
+			});
+		},
+	);
 
 	scenario('the shipped example workflow (generated PNG -> Convert to File -> Flora)', async () => {
 		const exec = await n8n.execute(exampleWf.id);
 		expectSuccess(exec);
 		const [item] = exec.items(EXAMPLE_FLORA_NODE);
-		expect(item.json).toMatchObject({ status: 'ready', content_type: 'image/png', workspace_id: 'ws_demo' });
+		expect(item.json).toMatchObject({
+			status: 'ready',
+			content_type: 'image/png',
+			workspace_id: 'ws_demo',
+		});
 		expect(sim.assets()[0]).toMatchObject({ folder: 'n8n', name: item.json.name });
 		expect(item.json.url).toMatch(/^https:\/\//);
 		const [upload] = sim.record.uploads;
@@ -428,7 +555,11 @@ function lineSuite(version: string, line: N8nLine) {
 					['staging', 'https://example.com/staging/poster.png'],
 					['production', 'https://example.com/production/poster.png'],
 				]) {
-					const home = await N8nHome.create({ install: n8n.install, workDir: join(n8n.workDir, '..', `instance-${name}`), filesDir: files });
+					const home = await N8nHome.create({
+						install: n8n.install,
+						workDir: join(n8n.workDir, '..', `instance-${name}`),
+						filesDir: files,
+					});
 					await home.installPackage(process.env.FLORA_E2E_TARBALL as string);
 					await home.importCredentials([simulatorCredential(sim.apiBaseUrl, sim.apiKey)]);
 					await home.importWorkflows([second(url)]);
@@ -436,7 +567,12 @@ function lineSuite(version: string, line: N8nLine) {
 					expectSuccess(exec);
 					outputs.push(exec.items('Flora')[0].json);
 				}
-				expect(sim.assets().map((a) => a.source).sort()).toEqual([
+				expect(
+					sim
+						.assets()
+						.map((a) => a.source)
+						.sort(),
+				).toEqual([
 					'https://example.com/production/poster.png',
 					'https://example.com/staging/poster.png',
 				]);
@@ -452,16 +588,34 @@ function lineSuite(version: string, line: N8nLine) {
 		await n8n.waitForWebhook('flora-e2e-upload');
 		try {
 			const form = new FormData();
-			form.append('file', new Blob([fixtures['webhook.png']], { type: 'image/png' }), 'from-webhook.png');
-			const response = await fetch(`${n8n.baseUrl}/webhook/flora-e2e-upload`, { method: 'POST', body: form });
+			form.append(
+				'file',
+				new Blob([fixtures['webhook.png']], { type: 'image/png' }),
+				'from-webhook.png',
+			);
+			const response = await fetch(`${n8n.baseUrl}/webhook/flora-e2e-upload`, {
+				method: 'POST',
+				body: form,
+			});
 			const text = await response.text();
 			if (response.status !== 200) {
-				throw new Error(`webhook answered ${response.status}: ${text}\n(n8n started in ${ms} ms; log ${n8n.startLog})`);
+				throw new Error(
+					`webhook answered ${response.status}: ${text}\n(n8n started in ${ms} ms; log ${n8n.startLog})`,
+				);
 			}
 			const asset = JSON.parse(text) as Record<string, unknown>;
-			expect(asset).toMatchObject({ status: 'ready', name: 'from-webhook.png', content_type: 'image/png', workspace_id: 'ws_demo' });
+			expect(asset).toMatchObject({
+				status: 'ready',
+				name: 'from-webhook.png',
+				content_type: 'image/png',
+				workspace_id: 'ws_demo',
+			});
 			const [upload] = sim.record.uploads;
-			expect(upload).toMatchObject({ ok: true, sha256: sha256(fixtures['webhook.png']), fileName: 'from-webhook.png' });
+			expect(upload).toMatchObject({
+				ok: true,
+				sha256: sha256(fixtures['webhook.png']),
+				fileName: 'from-webhook.png',
+			});
 			expect(sim.record.violations).toEqual([]);
 		} finally {
 			await n8n.stop();

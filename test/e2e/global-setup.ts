@@ -9,7 +9,9 @@ import { buildAndPack } from './lib/package';
 function banner(lines: string[]) {
 	const width = Math.max(...lines.map((l) => l.length)) + 4;
 	const bar = '#'.repeat(width);
-	process.stderr.write(`\n${bar}\n${lines.map((l) => `# ${l.padEnd(width - 4)} #`).join('\n')}\n${bar}\n\n`);
+	process.stderr.write(
+		`\n${bar}\n${lines.map((l) => `# ${l.padEnd(width - 4)} #`).join('\n')}\n${bar}\n\n`,
+	);
 }
 
 /**
@@ -26,12 +28,16 @@ export default async function globalSetup(): Promise<void> {
 	}
 	const started = Date.now();
 	const lines = resolveLines();
-	progress(`end-to-end tier: n8n ${lines.map((l) => l.version).join(', ')}; n8n cache ${cacheRoot()}`);
+	progress(
+		`end-to-end tier: n8n ${lines.map((l) => l.version).join(', ')}; n8n cache ${cacheRoot()}`,
+	);
 	try {
 		for (const line of lines) {
 			const t = Date.now();
 			const n8n = await ensureN8n(line);
-			progress(`n8n ${line.version} ready (Node ${n8n.nodeVersion}) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+			progress(
+				`n8n ${line.version} ready (Node ${n8n.nodeVersion}) in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+			);
 		}
 	} catch (error) {
 		banner([
@@ -44,5 +50,7 @@ export default async function globalSetup(): Promise<void> {
 	process.env.FLORA_E2E_RUN_DIR = runDir;
 	const pack = await buildAndPack(join(runDir, 'package'));
 	process.env.FLORA_E2E_TARBALL = pack.tarball;
-	progress(`packed ${pack.name}@${pack.version}; setup took ${((Date.now() - started) / 1000).toFixed(1)} s; logs under ${runDir}`);
+	progress(
+		`packed ${pack.name}@${pack.version}; setup took ${((Date.now() - started) / 1000).toFixed(1)} s; logs under ${runDir}`,
+	);
 }

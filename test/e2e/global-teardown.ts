@@ -25,7 +25,9 @@ export default async function globalTeardown(): Promise<void> {
 		const lines = [...new Set(timings.map((t) => t.line))];
 		const rows = [...new Set(timings.map((t) => t.scenario))];
 		const width = Math.max(...rows.map((r) => r.length));
-		const out = [`${'scenario time (s)'.padEnd(width)}  ${lines.map((l) => l.padStart(9)).join('  ')}`];
+		const out = [
+			`${'scenario time (s)'.padEnd(width)}  ${lines.map((l) => l.padStart(9)).join('  ')}`,
+		];
 		for (const row of rows) {
 			const cells = lines.map((line) => {
 				const t = timings.find((x) => x.line === line && x.scenario === row);

@@ -35,7 +35,12 @@ const bareNode: INode = {
 };
 
 function bareWorkflow(): Workflow {
-	return new Workflow({ nodes: [bareNode], connections: {}, active: false, nodeTypes: bareNodeTypes() });
+	return new Workflow({
+		nodes: [bareNode],
+		connections: {},
+		active: false,
+		nodeTypes: bareNodeTypes(),
+	});
 }
 
 /**
@@ -120,7 +125,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		return undefined;
 	}
 
-	async getCredentials(_nodeCredentials: INodeCredentialsDetails, type: string): Promise<ICredentials> {
+	async getCredentials(
+		_nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentials> {
 		throw new UnexpectedError(`The test harness keeps no encrypted credentials (${type})`);
 	}
 
@@ -135,10 +143,19 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	): Promise<ICredentialDataDecryptedObject> {
 		const stored = this.data[type];
 		if (!stored) {
-			throw new UnexpectedError(`No credential data of type "${type}" was given to the test harness`);
+			throw new UnexpectedError(
+				`No credential data of type "${type}" was given to the test harness`,
+			);
 		}
 		if (raw) return { ...stored };
-		return this.applyDefaults(additionalData, stored, type, mode, executeData, expressionResolveValues);
+		return this.applyDefaults(
+			additionalData,
+			stored,
+			type,
+			mode,
+			executeData,
+			expressionResolveValues,
+		);
 	}
 
 	/** n8n fills in property defaults (e.g. `baseUrl`) and resolves expressions before use. */

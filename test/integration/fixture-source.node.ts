@@ -71,8 +71,14 @@ export class FixtureSource implements INodeType {
 						fixture.mimeType,
 					);
 				} else if (fixture.data !== undefined) {
-					const buffer = Buffer.isBuffer(fixture.data) ? fixture.data : Buffer.from(fixture.data, 'utf8');
-					binary[property] = await this.helpers.prepareBinaryData(buffer, fixture.fileName, fixture.mimeType);
+					const buffer = Buffer.isBuffer(fixture.data)
+						? fixture.data
+						: Buffer.from(fixture.data, 'utf8');
+					binary[property] = await this.helpers.prepareBinaryData(
+						buffer,
+						fixture.fileName,
+						fixture.mimeType,
+					);
 				} else {
 					throw new NodeOperationError(this.getNode(), `Binary "${property}" needs data or path`, {
 						itemIndex: index,

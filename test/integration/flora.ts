@@ -68,13 +68,21 @@ export function bytes(size: number, seed = 1): Buffer {
 	return out;
 }
 
-export function imageItem(data: Buffer, fileName = 'hero.png', mimeType = 'image/png'): FixtureItem {
+export function imageItem(
+	data: Buffer,
+	fileName = 'hero.png',
+	mimeType = 'image/png',
+): FixtureItem {
 	return { json: { name: fileName }, binary: { data: { data, fileName, mimeType } } };
 }
 
 export function pairedIndexes(items: INodeExecutionData[]): number[] {
 	return items.map((item) => {
-		const paired = item.pairedItem as { item: number } | Array<{ item: number }> | number | undefined;
+		const paired = item.pairedItem as
+			| { item: number }
+			| Array<{ item: number }>
+			| number
+			| undefined;
 		if (typeof paired === 'number') return paired;
 		return Array.isArray(paired) ? paired[0].item : (paired?.item ?? -1);
 	});

@@ -83,9 +83,13 @@ describe('runNode', () => {
 		expect(result.run.finished).toBe(true);
 		expect(Object.keys(result.run.data.resultData.runData)).toEqual(['Fixture Source', 'Probe']);
 		expect(result.items).toHaveLength(1);
-		expect(result.items[0].json).toEqual({ data: [{ workspace_id: 'ws_harness', name: 'Harness' }] });
+		expect(result.items[0].json).toEqual({
+			data: [{ workspace_id: 'ws_harness', name: 'Harness' }],
+		});
 		expect(result.items[0].pairedItem).toEqual({ item: 0 });
-		expect(seen).toEqual([{ method: 'GET', url: '/api/v1/workspaces', authorization: `Bearer ${GOOD_KEY}` }]);
+		expect(seen).toEqual([
+			{ method: 'GET', url: '/api/v1/workspaces', authorization: `Bearer ${GOOD_KEY}` },
+		]);
 	});
 
 	it('fails the execution with the NodeApiError the node threw', async () => {
@@ -143,13 +147,19 @@ describe('binary data', () => {
 		const result = await runNode({
 			nodeType: PROBE_TYPE,
 			parameters: { action: 'readBinary' },
-			items: [{ binary: { data: { data: content, fileName: 'doc.pdf', mimeType: 'application/pdf' } } }],
+			items: [
+				{ binary: { data: { data: content, fileName: 'doc.pdf', mimeType: 'application/pdf' } } },
+			],
 		});
 
 		expect(result.error).toBeUndefined();
 		const binary = result.items[0].binary!.data;
 		expect(binary.id).toBeUndefined();
-		expect(binary).toMatchObject({ fileName: 'doc.pdf', mimeType: 'application/pdf', bytes: content.length });
+		expect(binary).toMatchObject({
+			fileName: 'doc.pdf',
+			mimeType: 'application/pdf',
+			bytes: content.length,
+		});
 		expect(result.items[0].json).toEqual({ streamed: false, bytes: content.length, sha256 });
 		expect(await readBinary(result.items[0])).toEqual(content);
 	});
@@ -158,7 +168,9 @@ describe('binary data', () => {
 		const result = await runNode({
 			nodeType: PROBE_TYPE,
 			parameters: { action: 'readBinary' },
-			items: [{ binary: { data: { data: content, fileName: 'doc.pdf', mimeType: 'application/pdf' } } }],
+			items: [
+				{ binary: { data: { data: content, fileName: 'doc.pdf', mimeType: 'application/pdf' } } },
+			],
 			binaryMode: 'filesystem',
 			executionId: 'exec-fs-1',
 		});
@@ -211,7 +223,11 @@ describe('binary data', () => {
 			// (a one-off ~26 MiB of allocator pools, unchanged for 256 MiB files).
 			expect(rssGrowthMiB).toBeLessThan(64);
 			expect(result.items[0].binary!.data).toMatchObject({ fileName: 'big.mp4', bytes: size });
-			expect(result.items[0].json).toMatchObject({ streamed: true, bytes: size, sha256: hash.digest('hex') });
+			expect(result.items[0].json).toMatchObject({
+				streamed: true,
+				bytes: size,
+				sha256: hash.digest('hex'),
+			});
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
@@ -224,21 +240,27 @@ describe('testCredential', () => {
 			status: 'OK',
 			message: 'Connection successful!',
 		});
-		expect(seen).toEqual([{ method: 'GET', url: '/api/v1/workspaces', authorization: `Bearer ${GOOD_KEY}` }]);
+		expect(seen).toEqual([
+			{ method: 'GET', url: '/api/v1/workspaces', authorization: `Bearer ${GOOD_KEY}` },
+		]);
 	});
 
 	it('resolves the baseURL expression (trailing slash trimmed)', async () => {
-		await expect(testCredential('floraApi', { apiKey: GOOD_KEY, baseUrl: `${baseUrl}/` })).resolves.toMatchObject({
+		await expect(
+			testCredential('floraApi', { apiKey: GOOD_KEY, baseUrl: `${baseUrl}/` }),
+		).resolves.toMatchObject({
 			status: 'OK',
 		});
 		expect(seen[0].url).toBe('/api/v1/workspaces');
 	});
 
 	it('reports the message n8n shows for a 401', async () => {
-		await expect(testCredential('floraApi', { apiKey: 'sk_live_wrong', baseUrl })).resolves.toEqual({
-			status: 'Error',
-			message: 'Unauthorized',
-		});
+		await expect(testCredential('floraApi', { apiKey: 'sk_live_wrong', baseUrl })).resolves.toEqual(
+			{
+				status: 'Error',
+				message: 'Unauthorized',
+			},
+		);
 	});
 
 	it('reports the error code when nothing listens', async () => {

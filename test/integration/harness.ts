@@ -49,7 +49,12 @@ import { FloraApi } from '../../credentials/FloraApi.credentials';
 import { Flora } from '../../nodes/Flora/Flora.node';
 import { HarnessCredentialsHelper } from './credentials-helper';
 import type { FixtureItem } from './fixture-source.node';
-import { FIXTURE_SOURCE_TYPE, FixtureSource, dropFixtures, stageFixtures } from './fixture-source.node';
+import {
+	FIXTURE_SOURCE_TYPE,
+	FixtureSource,
+	dropFixtures,
+	stageFixtures,
+} from './fixture-source.node';
 import { HarnessCredentialTypes, HarnessNodeTypes } from './node-types';
 import { PROBE_TYPE, Probe } from './probe.node';
 
@@ -104,7 +109,10 @@ const SOURCE_NODE_NAME = 'Fixture Source';
 // Config classes read the environment when first resolved, so this must precede any Container.get.
 const harnessRoot = mkdtempSync(join(tmpdir(), 'n8n-flora-harness-'));
 const binaryStoragePath = join(harnessRoot, 'binary-data');
-const savedEnv = { N8N_USER_FOLDER: process.env.N8N_USER_FOLDER, N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL };
+const savedEnv = {
+	N8N_USER_FOLDER: process.env.N8N_USER_FOLDER,
+	N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL,
+};
 process.env.N8N_USER_FOLDER = join(harnessRoot, 'user');
 // n8n logs every node error through its ErrorReporter; set N8N_LOG_LEVEL=debug to see them.
 process.env.N8N_LOG_LEVEL ??= 'silent';
@@ -224,7 +232,10 @@ export async function runNode(opts: RunOptions): Promise<RunResult> {
 		parameters: structuredClone(opts.parameters),
 		...(opts.credentials && {
 			credentials: Object.fromEntries(
-				Object.keys(opts.credentials).map((type) => [type, { id: `cred-${type}`, name: `${type} (harness)` }]),
+				Object.keys(opts.credentials).map((type) => [
+					type,
+					{ id: `cred-${type}`, name: `${type} (harness)` },
+				]),
 			),
 		}),
 		...opts.nodeSettings,
@@ -248,7 +259,9 @@ export async function runNode(opts: RunOptions): Promise<RunResult> {
 		nodes: [sourceNode, nodeUnderTest],
 		connections: {
 			[SOURCE_NODE_NAME]: {
-				[NodeConnectionTypes.Main]: [[{ node: nodeName, type: NodeConnectionTypes.Main, index: 0 }]],
+				[NodeConnectionTypes.Main]: [
+					[{ node: nodeName, type: NodeConnectionTypes.Main, index: 0 }],
+				],
 			},
 		},
 		settings: { executionOrder: 'v1' },
@@ -271,7 +284,10 @@ export async function runNode(opts: RunOptions): Promise<RunResult> {
 	additionalData.hooks = hooks;
 
 	const startedAt = Date.now();
-	const execution = new WorkflowExecute(additionalData, mode).run({ workflow, startNode: sourceNode });
+	const execution = new WorkflowExecute(additionalData, mode).run({
+		workflow,
+		startNode: sourceNode,
+	});
 
 	let cancelTimer: NodeJS.Timeout | undefined;
 	let graceTimer: NodeJS.Timeout | undefined;
@@ -284,7 +300,12 @@ export async function runNode(opts: RunOptions): Promise<RunResult> {
 			execution.cancel();
 			const graceMs = opts.cancelGraceMs ?? 10_000;
 			graceTimer = setTimeout(
-				() => reject(new Error(`"${nodeName}" was still running ${graceMs} ms after the execution was cancelled`)),
+				() =>
+					reject(
+						new Error(
+							`"${nodeName}" was still running ${graceMs} ms after the execution was cancelled`,
+						),
+					),
 				graceMs,
 			);
 		}, opts.abortAfterMs);
@@ -333,8 +354,14 @@ export async function testCredential(
 	const { test } = credentialTypes.getByName(credentialType);
 	if (!test) return { status: 'Error', message: 'No testing function found for this credential.' };
 
-	const credentialsHelper = new HarnessCredentialsHelper(credentialTypes, { [credentialType]: data });
-	const additionalData = baseAdditionalData(credentialsHelper, randomUUID(), 'harness-credential-test');
+	const credentialsHelper = new HarnessCredentialsHelper(credentialTypes, {
+		[credentialType]: data,
+	});
+	const additionalData = baseAdditionalData(
+		credentialsHelper,
+		randomUUID(),
+		'harness-credential-test',
+	);
 	const mode: WorkflowExecuteMode = 'internal';
 
 	let credentialsDecrypted: ICredentialsDecrypted;
@@ -378,7 +405,9 @@ export async function testCredential(
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
-		credentials: { [credentialType]: { id: credentialsDecrypted.id, name: credentialsDecrypted.name } },
+		credentials: {
+			[credentialType]: { id: credentialsDecrypted.id, name: credentialsDecrypted.name },
+		},
 	};
 	const workflow = new Workflow({
 		nodes: [node],
@@ -386,7 +415,9 @@ export async function testCredential(
 		active: false,
 		nodeTypes: new HarnessNodeTypes({ [node.type]: testNodeType }),
 	});
-	const runExecutionData: IRunExecutionData = createRunExecutionData({ resultData: { runData: {} } });
+	const runExecutionData: IRunExecutionData = createRunExecutionData({
+		resultData: { runData: {} },
+	});
 	const executeData: IExecuteData = { node, data: {}, source: null };
 	const context = new ExecuteContext(
 		workflow,
@@ -430,8 +461,11 @@ export async function testCredential(
 	for (const rule of test.rules ?? []) {
 		if (rule.type !== 'responseSuccessBody') continue;
 		const body = response?.[0]?.[0]?.json ?? {};
-		const value = rule.properties.key.split('.').reduce<unknown>((at, key) => (at as IDataObject)?.[key], body);
-		if (value === rule.properties.value) return { status: 'Error', message: rule.properties.message };
+		const value = rule.properties.key
+			.split('.')
+			.reduce<unknown>((at, key) => (at as IDataObject)?.[key], body);
+		if (value === rule.properties.value)
+			return { status: 'Error', message: rule.properties.message };
 	}
 	return { status: 'OK', message: 'Connection successful!' };
 }

@@ -29,7 +29,9 @@ export class HarnessNodeTypes implements INodeTypes {
 		const key = `${nodeType}@${version ?? 'latest'}`;
 		let resolved = this.resolved.get(key);
 		if (!resolved) {
-			resolved = this.observeErrors(NodeHelpers.getVersionedNodeType(this.getByName(nodeType), version));
+			resolved = this.observeErrors(
+				NodeHelpers.getVersionedNodeType(this.getByName(nodeType), version),
+			);
 			this.resolved.set(key, resolved);
 		}
 		return resolved;

@@ -39,7 +39,12 @@ export class Probe implements INodeType {
 				],
 			},
 			{ displayName: 'Path', name: 'path', type: 'string', default: '/workspaces' },
-			{ displayName: 'Binary Property', name: 'binaryPropertyName', type: 'string', default: 'data' },
+			{
+				displayName: 'Binary Property',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+			},
 		],
 	};
 
@@ -71,7 +76,9 @@ export class Probe implements INodeType {
 							json: true,
 						})) as IDataObject;
 					} catch (error) {
-						throw error instanceof NodeApiError ? error : new NodeApiError(this.getNode(), error as never);
+						throw error instanceof NodeApiError
+							? error
+							: new NodeApiError(this.getNode(), error as never);
 					}
 				} else {
 					json = await readBinary.call(this, itemIndex);

@@ -60,7 +60,9 @@ export async function main(): Promise<number> {
 		mkdirSync(files, { recursive: true });
 		n8n = await N8nHome.create({ install, workDir: join(work, 'n8n'), filesDir: files });
 		await n8n.installPackage(pack.tarball);
-		say(`installed ${pack.name}@${pack.version} into ${relative(work, n8n.packageDir)} (a fresh n8n user folder)`);
+		say(
+			`installed ${pack.name}@${pack.version} into ${relative(work, n8n.packageDir)} (a fresh n8n user folder)`,
+		);
 
 		await n8n.importCredentials([simulatorCredential(sim.apiBaseUrl, sim.apiKey)]);
 		say(`imported credential "${SIM_CREDENTIAL.name}" (Flora API, base URL ${sim.apiBaseUrl})`);
@@ -80,7 +82,9 @@ export async function main(): Promise<number> {
 		const asset = item?.json ?? {};
 		const upload = sim.record.uploads.find((u) => u.ok && u.assetId === asset.asset_id);
 		if (asset.status !== 'ready' || !upload) {
-			say(`unexpected result: status ${String(asset.status)}, upload ${upload ? 'seen' : 'not seen'} by the simulator`);
+			say(
+				`unexpected result: status ${String(asset.status)}, upload ${upload ? 'seen' : 'not seen'} by the simulator`,
+			);
 			process.stderr.write(`${JSON.stringify(asset, null, 2)}\n`);
 			return 1;
 		}

@@ -25,12 +25,18 @@ import { exampleWorkflow, SIM_CREDENTIAL, simulatorCredential } from '../e2e/lib
 
 const DEV_DIR = join(REPO_ROOT, '.tmp', 'n8n-dev');
 const WORKFLOW_ID = 'floraDevExample1';
-const OWNER = { email: 'dev@flora-n8n.local', password: 'Flora-dev-1', firstName: 'Flora', lastName: 'Developer' };
+const OWNER = {
+	email: 'dev@flora-n8n.local',
+	password: 'Flora-dev-1',
+	firstName: 'Flora',
+	lastName: 'Developer',
+};
 const say = (message: string) => process.stderr.write(`[dev] ${message}\n`);
 
 function port(name: string, fallback: number): number {
 	const value = Number(process.env[name] || fallback);
-	if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name} must be a port number`);
+	if (!Number.isInteger(value) || value <= 0 || value > 65535)
+		throw new Error(`${name} must be a port number`);
 	return value;
 }
 
@@ -55,14 +61,20 @@ export async function main(): Promise<number> {
 
 	say('npm run build ...');
 	const buildLog = join(DEV_DIR, 'build.log');
-	const build = await runToFiles('npm', ['run', 'build'], { cwd: REPO_ROOT, env: cleanEnv(), stdoutFile: buildLog });
+	const build = await runToFiles('npm', ['run', 'build'], {
+		cwd: REPO_ROOT,
+		env: cleanEnv(),
+		stdoutFile: buildLog,
+	});
 	if (build.code !== 0) {
 		say(`npm run build FAILED:\n${tail(buildLog, 30)}`);
 		return 1;
 	}
 
 	// n8n ships bcryptjs; the owner's password is given to n8n as a bcrypt hash.
-	const bcrypt = require(join(install.root, 'node_modules', 'bcryptjs')) as { hashSync(s: string, rounds: number): string };
+	const bcrypt = require(join(install.root, 'node_modules', 'bcryptjs')) as {
+		hashSync(s: string, rounds: number): string;
+	};
 	const n8n = await N8nHome.create({
 		install,
 		workDir: DEV_DIR,
@@ -119,11 +131,15 @@ export async function main(): Promise<number> {
 
 		const tscBin = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 		// Its own process group, like n8n's: a terminal's Ctrl-C reaches only this script, which stops them in order.
-		tsc = spawn(process.execPath, [tscBin, '-p', 'tsconfig.json', '--watch', '--preserveWatchOutput'], {
-			cwd: REPO_ROOT,
-			stdio: ['ignore', 'pipe', 'inherit'],
-			detached: true,
-		});
+		tsc = spawn(
+			process.execPath,
+			[tscBin, '-p', 'tsconfig.json', '--watch', '--preserveWatchOutput'],
+			{
+				cwd: REPO_ROOT,
+				stdio: ['ignore', 'pipe', 'inherit'],
+				detached: true,
+			},
+		);
 		let compiles = 0;
 		createInterface({ input: tsc.stdout as NodeJS.ReadableStream }).on('line', (text) => {
 			const done = /Found (\d+) errors?\. Watching for file changes/.exec(text);
@@ -138,7 +154,9 @@ export async function main(): Promise<number> {
 				return;
 			}
 			copyBuild(n8n.packageDir);
-			say(`rebuilt; copied into n8n (hot reload: look for "Hot reload triggered" in ${relative(REPO_ROOT, serverLog)})`);
+			say(
+				`rebuilt; copied into n8n (hot reload: look for "Hot reload triggered" in ${relative(REPO_ROOT, serverLog)})`,
+			);
 		});
 
 		createInterface({ input: process.stdin }).on('line', (text) => {

@@ -14,7 +14,9 @@ async function main() {
 		const started = Date.now();
 		const n8n = await ensureN8n(line);
 		const took = ((Date.now() - started) / 1000).toFixed(1);
-		progress(`n8n ${line.version} ready on Node ${n8n.nodeVersion} (${took} s this run): ${n8n.root}`);
+		progress(
+			`n8n ${line.version} ready on Node ${n8n.nodeVersion} (${took} s this run): ${n8n.root}`,
+		);
 	}
 }
 

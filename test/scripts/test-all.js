@@ -10,7 +10,12 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..', '..');
 const scripts = require(join(root, 'package.json')).scripts;
-const skip = new Set((process.env.FLORA_SKIP_TIERS || '').split(',').map((s) => s.trim()).filter(Boolean));
+const skip = new Set(
+	(process.env.FLORA_SKIP_TIERS || '')
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean),
+);
 const out = join(root, '.tmp', 'test-results');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -37,7 +42,9 @@ for (const tier of tiers) {
 		continue;
 	}
 	if (!scripts[tier.script]) {
-		banner(`TIER ${tier.name.toUpperCase()}: CANNOT RUN — package.json has no "${tier.script}" script`);
+		banner(
+			`TIER ${tier.name.toUpperCase()}: CANNOT RUN — package.json has no "${tier.script}" script`,
+		);
 		results.push([tier.name, 'FAILED (missing)']);
 		failed++;
 		continue;
@@ -63,7 +70,8 @@ for (const tier of tiers) {
 			failedTests = report.numFailedTests;
 			counts = `, ${report.numPassedTests} passed, ${report.numFailedTests} failed`;
 			if (report.numPendingTests) counts += `, ${report.numPendingTests} skipped`;
-			if (!tierFailed && report.numPassedTests === 0) status = 'SKIPPED by the tier itself — NOT TESTED';
+			if (!tierFailed && report.numPassedTests === 0)
+				status = 'SKIPPED by the tier itself — NOT TESTED';
 		}
 	}
 	// A tier that failed without a failing test (crash, missing tool) still counts as one failure.

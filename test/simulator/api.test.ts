@@ -21,9 +21,12 @@ afterAll(() => sim.close());
 
 // The schema checks below need FLORA's OpenAPI files, which live beside the repository;
 // this test shows as skipped in the counts when they are missing (it fails under CI).
-(specAvailable || specRequired ? it : it.skip)("FLORA's OpenAPI files are there for the schema checks", () => {
-	expect(specAvailable).toBe(true);
-});
+(specAvailable || specRequired ? it : it.skip)(
+	"FLORA's OpenAPI files are there for the schema checks",
+	() => {
+		expect(specAvailable).toBe(true);
+	},
+);
 beforeEach(() => {
 	sim.reset();
 	sim.configure({
@@ -47,7 +50,9 @@ describe('authentication', () => {
 		const wrong = await new Client(sim, 'sk_live_wrong').get('/workspaces');
 		expectSpec('get', '/workspaces', wrong, 401);
 		expect(wrong.json.error.code).toBe('invalid_api_key');
-		const malformed = await req(`${sim.apiBaseUrl}/workspaces`, { headers: { authorization: 'Basic abc' } });
+		const malformed = await req(`${sim.apiBaseUrl}/workspaces`, {
+			headers: { authorization: 'Basic abc' },
+		});
 		expect(malformed.status).toBe(401);
 		expect(malformed.json.error.code).toBe('unauthorized');
 	});
@@ -118,7 +123,12 @@ describe('workspaces and projects', () => {
 	it('creates and reads a project', async () => {
 		const r = await api.post('/projects', { workspace_id: 'ws_studio', name: 'From test' });
 		expectSpec('post', '/projects', r, 201);
-		expectSpec('get', '/projects/{projectId}', await api.get(`/projects/${r.json.project_id}`), 200);
+		expectSpec(
+			'get',
+			'/projects/{projectId}',
+			await api.get(`/projects/${r.json.project_id}`),
+			200,
+		);
 		expect((await api.get('/projects/prj_missing')).status).toBe(404);
 	});
 });
@@ -134,18 +144,34 @@ describe('POST /assets validation', () => {
 			'project_id',
 		],
 		['unknown key', { source: 'signed-url', workspace_id: 'ws_demo', extra: 1 }, 'extra'],
-		['non-string value', { source: 'signed-url', workspace_id: 'ws_demo', file_name: 5 }, 'file_name'],
-		['object source', { source: { url: 'https://example.com/a.png' }, workspace_id: 'ws_demo' }, 'source'],
+		[
+			'non-string value',
+			{ source: 'signed-url', workspace_id: 'ws_demo', file_name: 5 },
+			'file_name',
+		],
+		[
+			'object source',
+			{ source: { url: 'https://example.com/a.png' }, workspace_id: 'ws_demo' },
+			'source',
+		],
 		['http source', { source: 'http://example.com/a.png', workspace_id: 'ws_demo' }, 'source'],
 		['data source', { source: 'data:image/png;base64,AAAA', workspace_id: 'ws_demo' }, 'source'],
 		['file source', { source: 'file:///etc/passwd', workspace_id: 'ws_demo' }, 'source'],
 		['placeholder source', { source: 'upload', workspace_id: 'ws_demo' }, 'source'],
 		['loopback source', { source: 'https://127.0.0.1/a.png', workspace_id: 'ws_demo' }, 'source'],
-		['decimal loopback source', { source: 'https://2130706433/a.png', workspace_id: 'ws_demo' }, 'source'],
+		[
+			'decimal loopback source',
+			{ source: 'https://2130706433/a.png', workspace_id: 'ws_demo' },
+			'source',
+		],
 		['private source', { source: 'https://10.1.2.3/a.png', workspace_id: 'ws_demo' }, 'source'],
 		['localhost source', { source: 'https://localhost/a.png', workspace_id: 'ws_demo' }, 'source'],
 		['ipv6 loopback source', { source: 'https://[::1]/a.png', workspace_id: 'ws_demo' }, 'source'],
-		['metadata source', { source: 'https://169.254.169.254/latest', workspace_id: 'ws_demo' }, 'source'],
+		[
+			'metadata source',
+			{ source: 'https://169.254.169.254/latest', workspace_id: 'ws_demo' },
+			'source',
+		],
 		[
 			'unsupported content type',
 			{ source: 'signed-url', workspace_id: 'ws_demo', content_type: 'text/html' },
@@ -177,10 +203,16 @@ describe('POST /assets validation', () => {
 		expectSpec(
 			'post',
 			'/assets',
-			await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo', project_id: 'prj_nope' }),
+			await api.post('/assets', {
+				source: 'signed-url',
+				workspace_id: 'ws_demo',
+				project_id: 'prj_nope',
+			}),
 			404,
 		);
-		sim.configure({ workspaces: [{ workspace_id: 'ws_demo', name: 'Demo Workspace', role: 'viewer' }] });
+		sim.configure({
+			workspaces: [{ workspace_id: 'ws_demo', name: 'Demo Workspace', role: 'viewer' }],
+		});
 		try {
 			const r = await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' });
 			expectSpec('post', '/assets', r, 403);
@@ -216,7 +248,12 @@ describe('signed-url reservation', () => {
 			visibility: 'workspace',
 			workspace_id: 'ws_demo',
 			project_id,
-			upload: { url: sim.uploadUrl, method: 'POST', content_type: 'multipart/form-data', file_field: 'file' },
+			upload: {
+				url: sim.uploadUrl,
+				method: 'POST',
+				content_type: 'multipart/form-data',
+				file_field: 'file',
+			},
 			upload_url: sim.uploadUrl,
 		});
 		expect(Object.keys(r.json.upload.form_fields)).toEqual([
@@ -246,12 +283,14 @@ describe('signed-url reservation', () => {
 
 	it('can name the upload keys like the docs example (camelCase) or both ways', async () => {
 		sim.configure({ uploadShape: 'camel' });
-		const camel = (await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' })).json;
+		const camel = (await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' }))
+			.json;
 		expect(camel.upload).toMatchObject({ fileField: 'file', contentType: 'multipart/form-data' });
 		expect(camel.upload.formFields.token).toBeDefined();
 		expect(camel.upload.form_fields).toBeUndefined();
 		sim.configure({ uploadShape: 'both' });
-		const both = (await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' })).json;
+		const both = (await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' }))
+			.json;
 		expect(both.upload.formFields).toEqual(both.upload.form_fields);
 	});
 });
@@ -263,7 +302,11 @@ describe('URL source', () => {
 			workspace_id: 'ws_demo',
 		});
 		expectSpec('post', '/assets', r, 201);
-		expect(r.json).toMatchObject({ uploaded_via: 'url', status: 'pending_upload', name: 'cat.jpg' });
+		expect(r.json).toMatchObject({
+			uploaded_via: 'url',
+			status: 'pending_upload',
+			name: 'cat.jpg',
+		});
 		const id = r.json.asset_id;
 		for (let i = 0; i < 2; i++) {
 			const p = await api.get(`/assets/${id}`);
@@ -272,7 +315,11 @@ describe('URL source', () => {
 		}
 		const done = await api.get(`/assets/${id}`);
 		expectSpec('get', '/assets/{assetId}', done, 200);
-		expect(done.json).toMatchObject({ status: 'ready', content_type: 'image/jpeg', failure_message: null });
+		expect(done.json).toMatchObject({
+			status: 'ready',
+			content_type: 'image/jpeg',
+			failure_message: null,
+		});
 		expect(done.json.size_bytes).toBeGreaterThan(0);
 		expect(done.json.width).toBeGreaterThan(0);
 		expect(sim.assets({ status: 'ready' })[0].polls).toBe(3);
@@ -338,7 +385,8 @@ describe('GET /assets', () => {
 	});
 
 	it('filters by project and query, and answers an empty list', async () => {
-		const project = (await api.get('/projects?workspace_id=ws_demo&limit=1')).json.projects[0].project_id;
+		const project = (await api.get('/projects?workspace_id=ws_demo&limit=1')).json.projects[0]
+			.project_id;
 		sim.seedAssets(2, { project_id: project, name: 'Logo mark.png' });
 		sim.seedAssets(3);
 		const byProject = await api.get(`/assets?workspace_id=ws_demo&project_id=${project}`);
@@ -366,7 +414,10 @@ describe('idempotency', () => {
 		expect((await api.post('/assets', body, h)).status).toBe(201);
 		const dup = await api.post('/assets', body, h);
 		expectSpec('post', '/assets', dup, 409);
-		expect(dup.json.error).toEqual({ code: 'idempotency_duplicate', message: 'Duplicate idempotency key.' });
+		expect(dup.json.error).toEqual({
+			code: 'idempotency_duplicate',
+			message: 'Duplicate idempotency key.',
+		});
 		expect(sim.record.duplicatesPrevented).toBe(1);
 		expect(sim.assets()).toHaveLength(1);
 		expect(sim.record.violations).toEqual([]);
@@ -423,7 +474,12 @@ describe('complete and retry', () => {
 			workspace_id: 'ws_demo',
 		});
 		expect((await api.post(`/assets/${url.json.asset_id}/complete`)).status).toBe(400);
-		expectSpec('post', '/assets/{assetId}/complete', await api.post('/assets/asset_missing/complete'), 404);
+		expectSpec(
+			'post',
+			'/assets/{assetId}/complete',
+			await api.post('/assets/asset_missing/complete'),
+			404,
+		);
 		expect(sim.record.completes).toBe(0);
 	});
 
@@ -443,14 +499,21 @@ describe('complete and retry', () => {
 		const again = await api.post(`/assets/${created.asset_id}/complete`);
 		expect(again.json.status).toBe('ready');
 		expect(sim.record.completes).toBe(2);
-		expectSpec('post', '/assets/{assetId}/retry', await api.post(`/assets/${created.asset_id}/retry`), 400);
+		expectSpec(
+			'post',
+			'/assets/{assetId}/retry',
+			await api.post(`/assets/${created.asset_id}/retry`),
+			400,
+		);
 	});
 
 	it('keeps a completed signed upload pending for signedReadyAfterPolls polls', async () => {
 		sim.configure({ signedReadyAfterPolls: 2 });
 		const created = await api.reserve();
 		await upload(created.upload.url, formFor(created, { data: pngBytes(10, 10) }));
-		expect((await api.post(`/assets/${created.asset_id}/complete`)).json.status).toBe('pending_upload');
+		expect((await api.post(`/assets/${created.asset_id}/complete`)).json.status).toBe(
+			'pending_upload',
+		);
 		expect((await api.get(`/assets/${created.asset_id}`)).json.status).toBe('pending_upload');
 		expect((await api.get(`/assets/${created.asset_id}`)).json.status).toBe('pending_upload');
 		expect((await api.get(`/assets/${created.asset_id}`)).json.status).toBe('ready');
@@ -460,7 +523,11 @@ describe('complete and retry', () => {
 		const created = await api.reserve({ content_type: undefined, file_name: 'notes.txt' });
 		await upload(
 			created.upload.url,
-			formFor(created, { data: Buffer.from('hello'), filename: 'notes.txt', contentType: 'text/plain' }),
+			formFor(created, {
+				data: Buffer.from('hello'),
+				filename: 'notes.txt',
+				contentType: 'text/plain',
+			}),
 		);
 		const done = await api.post(`/assets/${created.asset_id}/complete`);
 		expect(done.json.status).toBe('failed');

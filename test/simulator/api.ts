@@ -26,7 +26,14 @@ interface FieldError {
 const JSON_LIMIT = 1024 * 1024;
 const WS_PATTERN = /^ws_\S+$/;
 const PRJ_PATTERN = /^prj_\S+$/;
-const CREATE_KEYS = new Set(['source', 'workspace_id', 'folder', 'content_type', 'file_name', 'project_id']);
+const CREATE_KEYS = new Set([
+	'source',
+	'workspace_id',
+	'folder',
+	'content_type',
+	'file_name',
+	'project_id',
+]);
 
 const DEFAULTS: Record<number, [string, string]> = {
 	400: ['input_validation_error', 'Invalid request.'],
@@ -40,11 +47,18 @@ const DEFAULTS: Record<number, [string, string]> = {
 	503: ['unknown_error', 'Service temporarily unavailable.'],
 };
 
-export function apiError(status: number, code?: string, message?: string, fields?: FieldError[]): Reply {
+export function apiError(
+	status: number,
+	code?: string,
+	message?: string,
+	fields?: FieldError[],
+): Reply {
 	const [dc, dm] = DEFAULTS[status] ?? (status >= 500 ? DEFAULTS[500] : DEFAULTS[400]);
 	return {
 		status,
-		body: { error: { code: code ?? dc, message: message ?? dm, ...(fields?.length ? { fields } : {}) } },
+		body: {
+			error: { code: code ?? dc, message: message ?? dm, ...(fields?.length ? { fields } : {}) },
+		},
 	};
 }
 
@@ -107,7 +121,11 @@ async function handleApi(
 		case 'echoAuth': {
 			await drain(req, rec);
 			const auth = headerValue(req, 'authorization') ?? '(none)';
-			return sendJson(res, rec, apiError(fault.status ?? 401, 'unauthorized', `Invalid API key: ${auth}`));
+			return sendJson(
+				res,
+				rec,
+				apiError(fault.status ?? 401, 'unauthorized', `Invalid API key: ${auth}`),
+			);
 		}
 		case 'redirect':
 			await drain(req, rec);
@@ -127,9 +145,15 @@ async function handleApi(
 
 function authenticate(ctx: SimContext, req: IncomingMessage): { key: string } | Reply {
 	const h = headerValue(req, 'authorization');
-	if (!h) return apiError(401, 'unauthorized', 'Missing API key. Send "Authorization: Bearer <key>".');
+	if (!h)
+		return apiError(401, 'unauthorized', 'Missing API key. Send "Authorization: Bearer <key>".');
 	const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-	if (!m) return apiError(401, 'unauthorized', 'Malformed Authorization header. Expected "Bearer <key>".');
+	if (!m)
+		return apiError(
+			401,
+			'unauthorized',
+			'Malformed Authorization header. Expected "Bearer <key>".',
+		);
 	if (!ctx.opts.apiKeys.includes(m[1])) return apiError(401, 'invalid_api_key', 'Invalid API key.');
 	return { key: m[1] };
 }
@@ -164,7 +188,9 @@ async function route(
 			);
 		}
 		if (segs.length === 2 && method === 'GET') {
-			const p = ctx.store.projects.find((x) => x.project_id === segs[1] && ctx.store.canSee(x.workspace_id));
+			const p = ctx.store.projects.find(
+				(x) => x.project_id === segs[1] && ctx.store.canSee(x.workspace_id),
+			);
 			return p ? { status: 200, body: p } : apiError(404, 'not_found', 'Project not found.');
 		}
 	}
@@ -203,11 +229,17 @@ async function route(
 				ctx.store.poll(visible);
 				return { status: 200, body: fullAsset(visible) };
 			}
-			if (segs.length === 3 && method === 'POST' && (segs[2] === 'complete' || segs[2] === 'retry')) {
+			if (
+				segs.length === 3 &&
+				method === 'POST' &&
+				(segs[2] === 'complete' || segs[2] === 'retry')
+			) {
 				const body = await readBody(req, rec, JSON_LIMIT).catch(() => Buffer.alloc(0));
 				return idempotent(ctx, key, req, rec, fingerprint(method, path, body), undefined, () => {
 					if (!visible) return apiError(404, 'not_found', 'Asset not found.');
-					return segs[2] === 'complete' ? complete(ctx, visible) : retry(ctx, visible, method, path);
+					return segs[2] === 'complete'
+						? complete(ctx, visible)
+						: retry(ctx, visible, method, path);
 				});
 			}
 		}
@@ -225,7 +257,8 @@ async function jsonBody(
 	try {
 		raw = await readBody(req, rec, JSON_LIMIT);
 	} catch (e) {
-		if (e instanceof BodyTooLarge) return apiError(400, 'invalid_json', 'Request body is too large.');
+		if (e instanceof BodyTooLarge)
+			return apiError(400, 'invalid_json', 'Request body is too large.');
 		throw e;
 	}
 	try {
@@ -353,7 +386,10 @@ function listProjects(ctx: SimContext, q: URLSearchParams): Reply {
 	const offset = cursor?.offset ?? 0;
 	const page = all.slice(offset, offset + limit);
 	const next = offset + limit < all.length ? encodeCursor({ offset: offset + limit }) : null;
-	return { status: 200, body: { projects: page, meta: { next_cursor: next, total_estimate: all.length } } };
+	return {
+		status: 200,
+		body: { projects: page, meta: { next_cursor: next, total_estimate: all.length } },
+	};
 }
 
 function createProject(ctx: SimContext, body: unknown): Reply {
@@ -362,7 +398,8 @@ function createProject(ctx: SimContext, body: unknown): Reply {
 		return validationError([{ field: 'body', message: 'Expected object' }]);
 	const b = body as Record<string, unknown>;
 	for (const k of Object.keys(b))
-		if (k !== 'workspace_id' && k !== 'name') fields.push({ field: k, message: 'Unrecognized key' });
+		if (k !== 'workspace_id' && k !== 'name')
+			fields.push({ field: k, message: 'Unrecognized key' });
 	if (typeof b.workspace_id !== 'string')
 		fields.push({
 			field: 'workspace_id',
@@ -375,7 +412,8 @@ function createProject(ctx: SimContext, body: unknown): Reply {
 			message: b.name === undefined ? 'Required' : 'Expected a non-empty string',
 		});
 	if (fields.length) return validationError(fields);
-	if (!ctx.store.canSee(b.workspace_id as string)) return apiError(404, 'not_found', 'Workspace not found.');
+	if (!ctx.store.canSee(b.workspace_id as string))
+		return apiError(404, 'not_found', 'Workspace not found.');
 	const now = Date.now();
 	const p = {
 		project_id: `prj_${randomBytes(10).toString('hex')}`,
@@ -407,7 +445,12 @@ export function sourceProblem(source: string): string | undefined {
 
 function isPrivateHost(hostname: string): boolean {
 	const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-	if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local') || h.endsWith('.internal'))
+	if (
+		h === 'localhost' ||
+		h.endsWith('.localhost') ||
+		h.endsWith('.local') ||
+		h.endsWith('.internal')
+	)
 		return true;
 	const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
 	if (v4) return isPrivateV4(v4.slice(1).map(Number));
@@ -439,7 +482,11 @@ function isPrivateV4([a, b]: number[]): boolean {
 	);
 }
 
-function validateCreateFields(b: Record<string, unknown>, fields: FieldError[], direct: boolean): void {
+function validateCreateFields(
+	b: Record<string, unknown>,
+	fields: FieldError[],
+	direct: boolean,
+): void {
 	for (const k of Object.keys(b)) {
 		if (!CREATE_KEYS.has(k) && k !== 'idempotency_key')
 			fields.push({ field: k, message: 'Unrecognized key' });
@@ -471,7 +518,10 @@ function validateCreateFields(b: Record<string, unknown>, fields: FieldError[], 
 	if (typeof b.file_name === 'string' && (b.file_name.length === 0 || b.file_name.length > 255)) {
 		fields.push({ field: 'file_name', message: 'Must be 1 to 255 characters' });
 	}
-	if (typeof b.folder === 'string' && (b.folder.length > 255 || b.folder.split('/').includes('..'))) {
+	if (
+		typeof b.folder === 'string' &&
+		(b.folder.length > 255 || b.folder.split('/').includes('..'))
+	) {
 		fields.push({ field: 'folder', message: 'Invalid folder' });
 	}
 }
@@ -494,7 +544,10 @@ function checkTarget(ctx: SimContext, b: Record<string, unknown>): Reply | undef
 function createAsset(ctx: SimContext, body: unknown, method: string, path: string): Reply {
 	if (!body || typeof body !== 'object' || Array.isArray(body)) {
 		return validationError([
-			{ field: 'body', message: `Expected object, received ${Array.isArray(body) ? 'array' : typeof body}` },
+			{
+				field: 'body',
+				message: `Expected object, received ${Array.isArray(body) ? 'array' : typeof body}`,
+			},
 		]);
 	}
 	const b = body as Record<string, unknown>;
@@ -553,7 +606,8 @@ async function createDirect(
 		if (!up.ok) up.error = JSON.stringify(reply.body);
 		return reply;
 	};
-	if (end.how !== 'end') return done(apiError(400, 'input_validation_error', 'Request body incomplete.'));
+	if (end.how !== 'end')
+		return done(apiError(400, 'input_validation_error', 'Request body incomplete.'));
 	if (reader.error || !reader.parser.finished) {
 		return done(
 			apiError(
@@ -629,7 +683,11 @@ function retry(ctx: SimContext, a: AssetState, method: string, path: string): Re
 	if (a.status === 'ready')
 		return apiError(400, 'input_validation_error', 'The asset is already ready; nothing to retry.');
 	if (a.processing)
-		return apiError(400, 'input_validation_error', 'The upload is already complete and being processed.');
+		return apiError(
+			400,
+			'input_validation_error',
+			'The upload is already complete and being processed.',
+		);
 	const form = issueForm(ctx, a, method, path);
 	a.size_bytes = null;
 	a.sha256 = null;
@@ -637,7 +695,10 @@ function retry(ctx: SimContext, a: AssetState, method: string, path: string): Re
 	a.height = null;
 	a.upload_content_type = null;
 	ctx.record.retries++;
-	return { status: 200, body: { ...fullAsset(a), visibility: 'workspace', ...uploadPart(ctx, form) } };
+	return {
+		status: 200,
+		body: { ...fullAsset(a), visibility: 'workspace', ...uploadPart(ctx, form) },
+	};
 }
 
 function createdBody(a: AssetState) {
@@ -766,13 +827,19 @@ function listAssets(ctx: SimContext, q: URLSearchParams): Reply {
 		.sort((x, y) => y.created_at_ms - x.created_at_ms || y.seq - x.seq);
 	// Keyset cursor (last item's created_at and sequence): stable while assets are added.
 	const after = cursor
-		? matches.filter((a) => a.created_at_ms < cursor.t || (a.created_at_ms === cursor.t && a.seq < cursor.s))
+		? matches.filter(
+				(a) => a.created_at_ms < cursor.t || (a.created_at_ms === cursor.t && a.seq < cursor.s),
+			)
 		: matches;
 	const page = after.slice(0, limit);
 	const last = page[page.length - 1];
-	const next = after.length > limit && last ? encodeCursor({ t: last.created_at_ms, s: last.seq }) : null;
+	const next =
+		after.length > limit && last ? encodeCursor({ t: last.created_at_ms, s: last.seq }) : null;
 	return {
 		status: 200,
-		body: { assets: page.map(listItem), meta: { next_cursor: next, total_estimate: matches.length } },
+		body: {
+			assets: page.map(listItem),
+			meta: { next_cursor: next, total_estimate: matches.length },
+		},
 	};
 }

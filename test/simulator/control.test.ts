@@ -70,7 +70,11 @@ describe('control API', () => {
 			violations: [],
 		});
 		expect(record.byStatus).toEqual({ '200': 2, '201': 1 });
-		expect(record.requests.map((r: { origin: string }) => r.origin)).toEqual(['api', 'upload', 'api']);
+		expect(record.requests.map((r: { origin: string }) => r.origin)).toEqual([
+			'api',
+			'upload',
+			'api',
+		]);
 		expect(record.uploads[0].sha256).toMatch(/^[0-9a-f]{64}$/);
 
 		expect((await ctl('GET', '/assets?status=ready')).json.assets).toHaveLength(1);
@@ -118,7 +122,14 @@ describe('CLI', () => {
 		const root = join(__dirname, '..', '..');
 		const child = spawn(
 			process.execPath,
-			['-r', 'ts-node/register/transpile-only', 'test/simulator/cli.ts', '--quiet', '--key', 'sk_live_cli'],
+			[
+				'-r',
+				'ts-node/register/transpile-only',
+				'test/simulator/cli.ts',
+				'--quiet',
+				'--key',
+				'sk_live_cli',
+			],
 			{
 				cwd: root,
 				stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,13 +140,18 @@ describe('CLI', () => {
 		child.stderr.on('data', (c: Buffer) => (out += c.toString()));
 		try {
 			const deadline = Date.now() + 8000;
-			while (!/Ctrl-C/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+			while (!/Ctrl-C/.test(out) && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 50));
 			expect(out).toMatch(/API key\s+sk_live_cli/);
 			const base = /API base URL\s+(\S+)/.exec(out)![1];
 			expect(out).toContain('/__sim/record');
-			const r = await req(`${base}/workspaces`, { headers: { authorization: 'Bearer sk_live_cli' } });
+			const r = await req(`${base}/workspaces`, {
+				headers: { authorization: 'Bearer sk_live_cli' },
+			});
 			expect(r.status).toBe(200);
-			const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+			const exited = new Promise<number | null>((resolve) =>
+				child.on('exit', (code) => resolve(code)),
+			);
 			child.kill('SIGINT');
 			expect(await exited).toBe(0);
 			expect(out).toContain('simulator stopped');

@@ -40,7 +40,10 @@ describe('status faults', () => {
 		}
 		expect((await api.post('/assets', signed)).status).toBe(201);
 		expect(sim.assets()).toHaveLength(1);
-		expect(sim.record.countByStatus({ origin: 'api', path: '/assets' })).toEqual({ '201': 1, '429': 2 });
+		expect(sim.record.countByStatus({ origin: 'api', path: '/assets' })).toEqual({
+			'201': 1,
+			'429': 2,
+		});
 		expect(sim.record.requests[0].fault).toBe('status');
 	});
 
@@ -61,7 +64,13 @@ describe('status faults', () => {
 			code: 'unknown_error',
 			message: 'boom',
 		});
-		sim.inject({ target: 'api', path: '/projects', kind: 'status', status: 502, body: { raw: true } });
+		sim.inject({
+			target: 'api',
+			path: '/projects',
+			kind: 'status',
+			status: 502,
+			body: { raw: true },
+		});
 		const created = await api.reserve();
 		expect((await api.get(`/assets/${created.asset_id}`)).status).toBe(200);
 		const second = await api.get(`/assets/${created.asset_id}`);
@@ -84,7 +93,9 @@ describe('status faults', () => {
 		expect((await upload(created.upload.url, form)).status).toBe(400);
 		expect(sim.record.violations.map((v) => v.kind)).toEqual(['token-reused']);
 		const retried = (await api.post(`/assets/${created.asset_id}/retry`)).json;
-		expect((await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status).toBe(200);
+		expect(
+			(await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status,
+		).toBe(200);
 	});
 });
 
@@ -109,19 +120,30 @@ describe('reset faults', () => {
 			req(created.upload.url, {
 				method: 'POST',
 				headers: { 'content-type': around.contentType },
-				stream: { head: around.head, size: 4 * 1024 * 1024, tail: around.tail, chunkSize: 64 * 1024 },
+				stream: {
+					head: around.head,
+					size: 4 * 1024 * 1024,
+					tail: around.tail,
+					chunkSize: 64 * 1024,
+				},
 			}),
 		).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
 		const up = sim.record.uploads[0];
-		expect(up).toMatchObject({ status: 'reset', ok: false, token: created.upload.form_fields.token });
+		expect(up).toMatchObject({
+			status: 'reset',
+			ok: false,
+			token: created.upload.form_fields.token,
+		});
 		// The parser holds back a delimiter's length of the last bytes it saw.
 		expect(up.size).toBeGreaterThan(99_900);
 		expect(up.size).toBeLessThanOrEqual(100_000);
-		expect(sim.record.requests.find((r) => r.origin === 'upload')?.bodyBytes).toBeGreaterThanOrEqual(
-			around.head.length + 100_000,
-		);
+		expect(
+			sim.record.requests.find((r) => r.origin === 'upload')?.bodyBytes,
+		).toBeGreaterThanOrEqual(around.head.length + 100_000);
 		expect(sim.assets()[0].uploads).toBe(0);
-		expect((await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2) }))).status).toBe(400);
+		expect(
+			(await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2) }))).status,
+		).toBe(400);
 		expect(sim.record.violations.map((v) => v.kind)).toEqual(['token-reused']);
 	});
 
@@ -146,7 +168,9 @@ describe('delay and lost responses', () => {
 		sim.inject({ target: 'upload', kind: 'delay', ms: 150 });
 		const created = await api.reserve();
 		const t = Date.now();
-		expect((await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2) }))).status).toBe(200);
+		expect(
+			(await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2) }))).status,
+		).toBe(200);
 		expect(Date.now() - t).toBeGreaterThanOrEqual(140);
 		expect(sim.record.requests.find((r) => r.origin === 'upload')?.fault).toBe('delay');
 	});
@@ -216,7 +240,9 @@ describe('expireForm', () => {
 		expect(sim.record.violations.map((v) => v.kind)).toEqual(['expired-form']);
 		const retried = (await api.post(`/assets/${created.asset_id}/retry`)).json;
 		expect(Date.parse(retried.expires_at)).toBeGreaterThan(Date.now());
-		expect((await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status).toBe(200);
+		expect(
+			(await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status,
+		).toBe(200);
 	});
 
 	it('can target retry only', async () => {
@@ -279,7 +305,9 @@ describe('fault queue', () => {
 		sim.inject({ target: 'api', kind: 'status', status: 500 });
 		sim.clearFaults();
 		expect((await api.get('/workspaces')).status).toBe(200);
-		expect(() => sim.inject({ target: 'api', kind: 'nope' } as never)).toThrow(/unknown fault kind/);
+		expect(() => sim.inject({ target: 'api', kind: 'nope' } as never)).toThrow(
+			/unknown fault kind/,
+		);
 		expect(() => sim.inject({ target: 'api', kind: 'status', status: 42 })).toThrow();
 	});
 });

@@ -7,7 +7,15 @@ interface QueuedFault {
 	used: number;
 }
 
-const KINDS = new Set(['status', 'reset', 'delay', 'lostResponse', 'expireForm', 'redirect', 'echoAuth']);
+const KINDS = new Set([
+	'status',
+	'reset',
+	'delay',
+	'lostResponse',
+	'expireForm',
+	'redirect',
+	'echoAuth',
+]);
 
 export class FaultQueue {
 	private queue: QueuedFault[] = [];
@@ -50,12 +58,15 @@ export class FaultQueue {
 
 function validateFault(f: Fault): void {
 	if (!f || typeof f !== 'object') throw new Error('fault must be an object');
-	if (f.target !== 'api' && f.target !== 'upload') throw new Error("fault.target must be 'api' or 'upload'");
-	if (!KINDS.has(f.kind)) throw new Error(`unknown fault kind ${String((f as { kind?: unknown }).kind)}`);
+	if (f.target !== 'api' && f.target !== 'upload')
+		throw new Error("fault.target must be 'api' or 'upload'");
+	if (!KINDS.has(f.kind))
+		throw new Error(`unknown fault kind ${String((f as { kind?: unknown }).kind)}`);
 	if (f.kind === 'status' && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599)) {
 		throw new Error('status fault needs an HTTP status');
 	}
-	if (f.kind === 'delay' && !(typeof f.ms === 'number' && f.ms >= 0)) throw new Error('delay fault needs ms');
+	if (f.kind === 'delay' && !(typeof f.ms === 'number' && f.ms >= 0))
+		throw new Error('delay fault needs ms');
 	if (f.times !== undefined && !(Number.isInteger(f.times) && f.times >= 1))
 		throw new Error('times must be >= 1');
 	if (f.skip !== undefined && !(Number.isInteger(f.skip) && f.skip >= 0))
@@ -78,5 +89,7 @@ export function faultFromJson(input: unknown): Fault {
 }
 
 export function faultToJson(f: Fault): unknown {
-	return f.path instanceof RegExp ? { ...f, path: { regex: f.path.source, flags: f.path.flags } } : f;
+	return f.path instanceof RegExp
+		? { ...f, path: { regex: f.path.source, flags: f.path.flags } }
+		: f;
 }

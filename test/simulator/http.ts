@@ -30,7 +30,11 @@ export function sendJson(res: ServerResponse, rec: RecordedRequest, reply: Reply
 }
 
 /** Destroys the connection without an answer. */
-export function dropConnection(req: IncomingMessage, rec: RecordedRequest, status: 'reset' | 'lost'): void {
+export function dropConnection(
+	req: IncomingMessage,
+	rec: RecordedRequest,
+	status: 'reset' | 'lost',
+): void {
 	rec.status = status;
 	rec.endedAt = Date.now();
 	req.socket.destroy();
@@ -39,7 +43,11 @@ export function dropConnection(req: IncomingMessage, rec: RecordedRequest, statu
 export class BodyTooLarge extends Error {}
 
 /** Reads a small body whole. Bigger bodies are drained and rejected. */
-export function readBody(req: IncomingMessage, rec: RecordedRequest, limit: number): Promise<Buffer> {
+export function readBody(
+	req: IncomingMessage,
+	rec: RecordedRequest,
+	limit: number,
+): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const parts: Buffer[] = [];
 		let size = 0;

@@ -68,7 +68,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 			const before = ctx.opts;
 			ctx.opts = resolveOptions(rest, before);
 			sim.apiKey = ctx.opts.apiKeys[0];
-			if (rest.workspaces !== undefined || rest.projectsPerWorkspace !== undefined) ctx.store.seedProjects();
+			if (rest.workspaces !== undefined || rest.projectsPerWorkspace !== undefined)
+				ctx.store.seedProjects();
 		},
 		close: async () => {
 			await Promise.all(

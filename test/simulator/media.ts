@@ -92,7 +92,11 @@ export class DimensionSniffer {
 export function imageDimensions(b: Buffer): { width: number; height: number } | undefined {
 	try {
 		// PNG: IHDR right after the signature.
-		if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('latin1', 12, 16) === 'IHDR') {
+		if (
+			b.length >= 24 &&
+			b.readUInt32BE(0) === 0x89504e47 &&
+			b.toString('latin1', 12, 16) === 'IHDR'
+		) {
 			return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
 		}
 		// GIF
@@ -100,14 +104,20 @@ export function imageDimensions(b: Buffer): { width: number; height: number } | 
 			return { width: b.readUInt16LE(6), height: b.readUInt16LE(8) };
 		}
 		// WebP
-		if (b.length >= 30 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {
+		if (
+			b.length >= 30 &&
+			b.toString('latin1', 0, 4) === 'RIFF' &&
+			b.toString('latin1', 8, 12) === 'WEBP'
+		) {
 			const kind = b.toString('latin1', 12, 16);
-			if (kind === 'VP8 ') return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+			if (kind === 'VP8 ')
+				return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
 			if (kind === 'VP8L') {
 				const bits = b.readUInt32LE(21);
 				return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
 			}
-			if (kind === 'VP8X') return { width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
+			if (kind === 'VP8X')
+				return { width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
 		}
 		// JPEG: walk the segments to a SOFn marker.
 		if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
@@ -120,7 +130,13 @@ export function imageDimensions(b: Buffer): { width: number; height: number } | 
 					continue;
 				}
 				const len = b.readUInt16BE(i + 2);
-				if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+				if (
+					marker >= 0xc0 &&
+					marker <= 0xcf &&
+					marker !== 0xc4 &&
+					marker !== 0xc8 &&
+					marker !== 0xcc
+				) {
 					return { width: b.readUInt16BE(i + 7), height: b.readUInt16BE(i + 5) };
 				}
 				i += 2 + len;

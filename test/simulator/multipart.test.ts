@@ -39,22 +39,29 @@ describe('MultipartParser', () => {
 		'----simtestX',
 	);
 
-	it.each([1, 2, 3, 7, 64, 100_000])('parses the same whatever the chunking (%i-byte chunks)', (size) => {
-		const { parts, finished } = parseAll(form.body, form.boundary, size);
-		expect(finished).toBe(true);
-		expect(parts.map((p) => [p.info.name, p.data.toString('latin1')])).toEqual([
-			['token', 'tok'],
-			['customMetadata', '{"a":"b; c=\\"d\\""}'],
-			['empty', ''],
-			['file', tricky.toString('latin1')],
-		]);
-		expect(parts[3].info.filename).toBe('a "quoted" name.png');
-		expect(parts[3].info.contentType).toBe('image/png');
-		expect(parts[0].info.filename).toBeUndefined();
-	});
+	it.each([1, 2, 3, 7, 64, 100_000])(
+		'parses the same whatever the chunking (%i-byte chunks)',
+		(size) => {
+			const { parts, finished } = parseAll(form.body, form.boundary, size);
+			expect(finished).toBe(true);
+			expect(parts.map((p) => [p.info.name, p.data.toString('latin1')])).toEqual([
+				['token', 'tok'],
+				['customMetadata', '{"a":"b; c=\\"d\\""}'],
+				['empty', ''],
+				['file', tricky.toString('latin1')],
+			]);
+			expect(parts[3].info.filename).toBe('a "quoted" name.png');
+			expect(parts[3].info.contentType).toBe('image/png');
+			expect(parts[0].info.filename).toBeUndefined();
+		},
+	);
 
 	it('ignores preamble and epilogue and reports an unfinished body', () => {
-		const body = Buffer.concat([Buffer.from('preamble text\r\n'), form.body, Buffer.from('epilogue')]);
+		const body = Buffer.concat([
+			Buffer.from('preamble text\r\n'),
+			form.body,
+			Buffer.from('epilogue'),
+		]);
 		const r = parseAll(body, form.boundary, 5);
 		expect(r.parts).toHaveLength(4);
 		expect(r.parser.epilogueBytes).toBeGreaterThan(0);
@@ -98,7 +105,9 @@ describe('MultipartParser', () => {
 			onPartEnd: () => undefined,
 		});
 		p.write(
-			Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n`),
+			Buffer.from(
+				`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n`,
+			),
 		);
 		for (let sent = 0; sent < total; sent += chunk.length) {
 			p.write(chunk);

@@ -100,7 +100,8 @@ export class MultipartParser {
 				case 'headers': {
 					const i = this.buf.indexOf(CRLFCRLF);
 					if (i < 0) {
-						if (this.buf.length > MAX_HEADER_BYTES) throw new MultipartError('part headers too large');
+						if (this.buf.length > MAX_HEADER_BYTES)
+							throw new MultipartError('part headers too large');
 						return;
 					}
 					const text = i > 2 ? this.buf.toString('utf8', 2, i) : '';
@@ -152,7 +153,8 @@ function parsePartHeaders(text: string, index: number): PartInfo {
 	if (disposition) {
 		const params = parseHeaderParams(disposition);
 		name = params.name;
-		filename = params['filename*'] !== undefined ? decodeExtValue(params['filename*']) : params.filename;
+		filename =
+			params['filename*'] !== undefined ? decodeExtValue(params['filename*']) : params.filename;
 	}
 	return { index, name, filename, contentType: contentType || undefined, headers };
 }

@@ -21,7 +21,8 @@ const candidates = [
 /** FLORA_OPENAPI_DIR, else test/simulator/openapi/, else the shared copy beside the repository. */
 export function findSpecDir(): string | undefined {
 	return candidates.find(
-		(dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.yml') || f.endsWith('.yaml')),
+		(dir) =>
+			existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.yml') || f.endsWith('.yaml')),
 	);
 }
 
@@ -33,7 +34,9 @@ export function findSpecDir(): string | undefined {
 export function specDir(): string {
 	const dir = findSpecDir();
 	if (!dir) {
-		throw new Error(`FLORA OpenAPI files not found; set FLORA_OPENAPI_DIR (looked in ${candidates.join(', ')})`);
+		throw new Error(
+			`FLORA OpenAPI files not found; set FLORA_OPENAPI_DIR (looked in ${candidates.join(', ')})`,
+		);
 	}
 	return dir;
 }

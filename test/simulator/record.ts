@@ -60,7 +60,12 @@ export class Recorder implements SimRecord {
 	}
 
 	violation(origin: Origin, kind: ViolationKind, detail: string, requestSeq?: number): void {
-		this.violations.push({ origin, kind, detail, ...(requestSeq !== undefined ? { requestSeq } : {}) });
+		this.violations.push({
+			origin,
+			kind,
+			detail,
+			...(requestSeq !== undefined ? { requestSeq } : {}),
+		});
 	}
 
 	countByStatus(filter: RequestFilter = {}): Record<string, number> {

@@ -336,9 +336,14 @@ export class Store {
 						['expire', String(expireUnix)],
 						['publicKey', PUBLIC_KEY],
 						['fileName', fileName],
-						...(a.folder ? [['folder', `/flora/${a.workspace_id}/${a.folder}`] as [string, string]] : []),
+						...(a.folder
+							? [['folder', `/flora/${a.workspace_id}/${a.folder}`] as [string, string]]
+							: []),
 						['useUniqueFileName', 'false'],
-						['customMetadata', JSON.stringify({ asset_id: a.asset_id, workspace_id: a.workspace_id })],
+						[
+							'customMetadata',
+							JSON.stringify({ asset_id: a.asset_id, workspace_id: a.workspace_id }),
+						],
 					];
 		const form: UploadForm = {
 			token,
@@ -377,9 +382,13 @@ export class Store {
 	finishProcessing(a: AssetState, polls: number): void {
 		let outcome: AssetState['outcome'] = { status: 'ready', failure_message: null };
 		const type = a.content_type ?? a.upload_content_type;
-		if (!a.size_bytes) outcome = { status: 'failed', failure_message: 'The uploaded file is empty.' };
+		if (!a.size_bytes)
+			outcome = { status: 'failed', failure_message: 'The uploaded file is empty.' };
 		else if (!isAllowedType(type)) {
-			outcome = { status: 'failed', failure_message: `Unsupported content type: ${type ?? 'unknown'}.` };
+			outcome = {
+				status: 'failed',
+				failure_message: `Unsupported content type: ${type ?? 'unknown'}.`,
+			};
 		}
 		a.outcome = outcome;
 		a.processing = true;

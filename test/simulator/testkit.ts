@@ -95,7 +95,10 @@ export interface Part {
 	disposition?: string;
 }
 
-export function multipart(parts: Part[], boundary = `----simtest${randomBytes(8).toString('hex')}`) {
+export function multipart(
+	parts: Part[],
+	boundary = `----simtest${randomBytes(8).toString('hex')}`,
+) {
 	const chunks: Buffer[] = [];
 	for (const p of parts) {
 		let head = `--${boundary}\r\nContent-Disposition: ${p.disposition ?? `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`}\r\n`;
@@ -103,7 +106,11 @@ export function multipart(parts: Part[], boundary = `----simtest${randomBytes(8)
 		chunks.push(Buffer.from(`${head}\r\n`), Buffer.from(p.value ?? ''), Buffer.from('\r\n'));
 	}
 	chunks.push(Buffer.from(`--${boundary}--\r\n`));
-	return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}`, boundary };
+	return {
+		body: Buffer.concat(chunks),
+		contentType: `multipart/form-data; boundary=${boundary}`,
+		boundary,
+	};
 }
 
 /** Head and tail around a file part, so a large file can be streamed between them. */
@@ -134,7 +141,12 @@ export class Client {
 		readonly key: string | null = sim.apiKey,
 	) {}
 
-	call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+	call(
+		method: string,
+		path: string,
+		body?: unknown,
+		headers: Record<string, string> = {},
+	): Promise<Res> {
 		const h: Record<string, string> = { ...headers };
 		if (this.key !== null) h.authorization = `Bearer ${this.key}`;
 		let payload: string | undefined;
@@ -180,7 +192,10 @@ export function formFor(
 	file: UploadFile,
 	mutate?: (parts: Part[]) => Part[],
 ) {
-	let parts: Part[] = Object.entries(created.upload.form_fields).map(([name, value]) => ({ name, value }));
+	let parts: Part[] = Object.entries(created.upload.form_fields).map(([name, value]) => ({
+		name,
+		value,
+	}));
 	parts.push({
 		name: file.field ?? created.upload.file_field,
 		value: file.data,
@@ -191,7 +206,11 @@ export function formFor(
 	return multipart(parts);
 }
 
-export function upload(url: string, form: { body: Buffer; contentType: string }, o: ReqOptions = {}) {
+export function upload(
+	url: string,
+	form: { body: Buffer; contentType: string },
+	o: ReqOptions = {},
+) {
 	return req(url, {
 		method: 'POST',
 		body: form.body,

@@ -91,7 +91,14 @@ export interface FaultMatch {
 }
 
 export type FaultAction =
-	| { kind: 'status'; status: number; code?: string; message?: string; retryAfter?: string; body?: unknown }
+	| {
+			kind: 'status';
+			status: number;
+			code?: string;
+			message?: string;
+			retryAfter?: string;
+			body?: unknown;
+	  }
 	| { kind: 'reset'; afterBytes?: number }
 	| { kind: 'delay'; ms: number }
 	| { kind: 'lostResponse' }

@@ -65,7 +65,9 @@ describe('signed upload end to end', () => {
 			status: 200,
 		});
 		expect(up.fields).toEqual(Object.entries(created.upload.form_fields));
-		expect(sim.record.requests.find((q) => q.origin === 'upload')?.bodyBytes).toBe(form.body.length);
+		expect(sim.record.requests.find((q) => q.origin === 'upload')?.bodyBytes).toBe(
+			form.body.length,
+		);
 
 		const done = await api.post(`/assets/${created.asset_id}/complete`);
 		expect(done.json).toMatchObject({ status: 'ready', size_bytes: 10_000 });
@@ -115,7 +117,10 @@ describe('upload host checks', () => {
 
 	it('spends the token even when the upload fails', async () => {
 		const created = await api.reserve();
-		const bad = await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2), filename: null }));
+		const bad = await upload(
+			created.upload.url,
+			formFor(created, { data: pngBytes(2, 2), filename: null }),
+		);
 		expect(bad.status).toBe(400);
 		const good = await upload(created.upload.url, formFor(created, { data: pngBytes(2, 2) }));
 		expect(good.status).toBe(400);
@@ -149,7 +154,10 @@ describe('upload host checks', () => {
 		['an extra field', (p) => [{ name: 'tags', value: 'x' }, ...p], 'fields-altered', /extra tags/],
 		[
 			'a field after the file',
-			(p) => [...p.filter((x) => x.name !== 'customMetadata'), p.find((x) => x.name === 'customMetadata')!],
+			(p) => [
+				...p.filter((x) => x.name !== 'customMetadata'),
+				p.find((x) => x.name === 'customMetadata')!,
+			],
 			'file-not-last',
 			/customMetadata/,
 		],
@@ -186,7 +194,11 @@ describe('upload host checks', () => {
 		const r = await upload(created.upload.url, form, { chunked: 1000 });
 		expect(r.status).toBe(411);
 		expect(kinds()).toEqual(['chunked-without-content-length']);
-		expect(sim.record.uploads[0]).toMatchObject({ chunked: true, contentLength: undefined, size: 5000 });
+		expect(sim.record.uploads[0]).toMatchObject({
+			chunked: true,
+			contentLength: undefined,
+			size: 5000,
+		});
 	});
 
 	it('flags a Content-Length larger than the body', async () => {
@@ -203,9 +215,9 @@ describe('upload host checks', () => {
 		const created = await api.reserve();
 		const form = formFor(created, { data: pngBytes(2, 2, 300) });
 		// The server reads exactly Content-Length bytes; the rest is garbage on the connection.
-		await upload(created.upload.url, form, { headers: { 'content-length': form.body.length - 20 } }).catch(
-			() => undefined,
-		);
+		await upload(created.upload.url, form, {
+			headers: { 'content-length': form.body.length - 20 },
+		}).catch(() => undefined);
 		expect(kinds()).toContain('content-length-mismatch');
 	});
 
@@ -241,7 +253,9 @@ describe('upload host checks', () => {
 			kind: 'unknown-token',
 			detail: expect.stringMatching(/retry/),
 		});
-		expect((await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status).toBe(200);
+		expect(
+			(await upload(retried.upload.url, formFor(retried, { data: pngBytes(2, 2) }))).status,
+		).toBe(200);
 		expect((await api.post(`/assets/${created.asset_id}/complete`)).json.status).toBe('ready');
 		expect(sim.record.retries).toBe(1);
 	});
@@ -260,7 +274,9 @@ describe('upload host checks', () => {
 
 	it('refuses an empty file and unknown paths', async () => {
 		const created = await api.reserve();
-		expect((await upload(created.upload.url, formFor(created, { data: Buffer.alloc(0) }))).status).toBe(400);
+		expect(
+			(await upload(created.upload.url, formFor(created, { data: Buffer.alloc(0) }))).status,
+		).toBe(400);
 		expect((await req(`${sim.uploadOrigin}/elsewhere`)).status).toBe(404);
 		expect((await req(sim.uploadUrl, { method: 'PUT', body: 'x' })).status).toBe(405);
 	});

@@ -95,7 +95,9 @@ export class FormReader {
 	}
 
 	result(): UploadResult {
-		const dims = this.file?.contentType?.startsWith('image/') ? this.sniffer.dimensions() : undefined;
+		const dims = this.file?.contentType?.startsWith('image/')
+			? this.sniffer.dimensions()
+			: undefined;
 		return {
 			size: this.size,
 			sha256: this.sha256,
@@ -143,7 +145,12 @@ export function streamBody(
 			}
 			received += chunk.length;
 			onChunk(chunk);
-			if (!stall && opts.isDone?.() && opts.contentLength !== undefined && received < opts.contentLength) {
+			if (
+				!stall &&
+				opts.isDone?.() &&
+				opts.contentLength !== undefined &&
+				received < opts.contentLength
+			) {
 				stall = setTimeout(() => finish('stalled'), STALL_MS);
 			}
 		};
@@ -173,7 +180,12 @@ export function createUploadHandler(ctx: SimContext, origin: Origin) {
 	};
 }
 
-async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessage, res: ServerResponse) {
+async function handleUpload(
+	ctx: SimContext,
+	origin: Origin,
+	req: IncomingMessage,
+	res: ServerResponse,
+) {
 	const url = new URL(req.url ?? '/', 'http://upload.invalid');
 	const path = url.pathname;
 	const method = req.method ?? 'GET';
@@ -247,11 +259,17 @@ async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessag
 	}
 
 	if (chunked || contentLength === undefined) {
-		violate('chunked-without-content-length', 'upload sent without a Content-Length header (chunked)');
+		violate(
+			'chunked-without-content-length',
+			'upload sent without a Content-Length header (chunked)',
+		);
 		fail(411, 'A Content-Length header is required.');
 	}
 	if (contentLength !== undefined && contentLength > ctx.opts.uploadMaxBytes) {
-		violate('upload-too-large', `Content-Length ${contentLength} exceeds ${ctx.opts.uploadMaxBytes}`);
+		violate(
+			'upload-too-large',
+			`Content-Length ${contentLength} exceeds ${ctx.opts.uploadMaxBytes}`,
+		);
 		fail(413, 'The file exceeds the maximum upload size of this account.');
 	}
 
@@ -271,7 +289,10 @@ async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessag
 		up.assetId = form.assetId;
 		if (form.state === 'used') {
 			violate('token-reused', `token of ${form.assetId} was already used`);
-			fail(400, 'This token has already been used. A token can be used only once; request a new signature.');
+			fail(
+				400,
+				'This token has already been used. A token can be used only once; request a new signature.',
+			);
 		} else if (form.state === 'superseded') {
 			violate('unknown-token', `token of ${form.assetId} was replaced by a newer form (retry)`);
 			fail(400, 'Your request contains an invalid token. Request a new signature.');
@@ -372,7 +393,10 @@ async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessag
 		}
 		if (!tokenSeen) {
 			violate('unknown-token', 'no token field in the form');
-			fail(400, 'Missing token for upload. The token parameter is required for client-side uploads.');
+			fail(
+				400,
+				'Missing token for upload. The token parameter is required for client-side uploads.',
+			);
 		}
 	} else if (contentLength !== undefined && end.received !== contentLength) {
 		violate('content-length-mismatch', `Content-Length ${contentLength}, received ${end.received}`);
@@ -404,7 +428,10 @@ async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessag
 		} else {
 			if (reader.fileParts > 1) violate('fields-altered', `${reader.fileParts} file parts`);
 			if (form && reader.file.field !== form.fileField) {
-				violate('fields-altered', `file sent as part "${reader.file.field}", expected "${form.fileField}"`);
+				violate(
+					'fields-altered',
+					`file sent as part "${reader.file.field}", expected "${form.fileField}"`,
+				);
 				fail(400, `Missing file parameter for upload (expected part "${form.fileField}").`);
 			}
 			if (reader.file.fileName === undefined) {
@@ -412,7 +439,10 @@ async function handleUpload(ctx: SimContext, origin: Origin, req: IncomingMessag
 				fail(400, 'The file part must carry a filename.');
 			}
 			if (reader.file.contentType === undefined) {
-				violate('missing-part-content-type', `file part "${reader.file.field}" has no Content-Type`);
+				violate(
+					'missing-part-content-type',
+					`file part "${reader.file.field}" has no Content-Type`,
+				);
 				fail(400, 'The file part must carry a Content-Type.');
 			}
 		}

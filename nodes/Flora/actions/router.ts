@@ -68,7 +68,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+	await Promise.all(
+		Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker),
+	);
 	if (state.failed) throw asNodeError(this, state.failed.error, state.failed.index);
 	return [results.flat()];
 }
@@ -79,7 +81,11 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 }
 
 /** The output of a failed item under Continue On Fail: what failed, never request headers. */
-function errorItem(error: unknown, itemIndex: number, progress: ItemProgress = {}): INodeExecutionData {
+function errorItem(
+	error: unknown,
+	itemIndex: number,
+	progress: ItemProgress = {},
+): INodeExecutionData {
 	const e = error as Partial<FloraApiError> & { description?: string | null; message?: string };
 	const json: IDataObject = { error: redactSecrets(e?.message ?? String(error)) };
 	if (e?.description) json.description = redactSecrets(e.description);

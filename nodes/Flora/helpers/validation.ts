@@ -33,7 +33,12 @@ export const ALLOWED_CONTENT_TYPES = [
 	'application/pdf',
 ];
 
-export function fail(context: IExecuteFunctions, itemIndex: number, message: string, description?: string): never {
+export function fail(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+	description?: string,
+): never {
 	throw itemError(context, itemIndex, message, description);
 }
 
@@ -85,7 +90,11 @@ export function requiredText(
 	return text;
 }
 
-export function validateWorkspaceId(context: IExecuteFunctions, itemIndex: number, value: unknown): string {
+export function validateWorkspaceId(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string {
 	const id = requiredText(
 		context,
 		itemIndex,
@@ -122,7 +131,11 @@ export function validateProjectId(
 	return id;
 }
 
-export function validateAssetId(context: IExecuteFunctions, itemIndex: number, value: unknown): string {
+export function validateAssetId(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string {
 	const id = requiredText(
 		context,
 		itemIndex,
@@ -142,7 +155,11 @@ export function validateAssetId(context: IExecuteFunctions, itemIndex: number, v
 }
 
 /** Only public HTTPS URLs: FLORA fetches them server-side and refuses anything else. */
-export function validateSourceUrl(context: IExecuteFunctions, itemIndex: number, value: unknown): string {
+export function validateSourceUrl(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string {
 	const text = requiredText(
 		context,
 		itemIndex,

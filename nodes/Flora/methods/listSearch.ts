@@ -68,7 +68,8 @@ export async function searchProjects(
 		(p) => ({ name: p.name || p.project_id, value: p.project_id }),
 	);
 	const meta = response.meta as IDataObject | undefined;
-	const next = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+	const next =
+		typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
 	return { results, paginationToken: next };
 }
 

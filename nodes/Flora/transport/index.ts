@@ -49,7 +49,8 @@ const HINTS: Record<string, string> = {
 	input_validation_error: 'Fix the fields named above and run the node again.',
 	invalid_json: 'The request body was not valid JSON.',
 	insufficient_credits: 'The workspace is out of FLORA credits.',
-	not_found: 'Check the ID; FLORA answers 404 both for missing items and for ones this key cannot see.',
+	not_found:
+		'Check the ID; FLORA answers 404 both for missing items and for ones this key cannot see.',
 	idempotency_duplicate:
 		'FLORA already accepted a request with this Idempotency-Key in the last 2 hours.',
 	rate_limited: 'FLORA is rate limiting this workspace; lower the Concurrency option.',
@@ -229,7 +230,10 @@ export type FloraOutcome =
  * Idempotency-Key, retries 429/5xx/network failures within a budget, and gives
  * back FLORA's final answer, with any error's text free of the API key.
  */
-export async function floraApiSend(this: FloraContext, request: FloraRequest): Promise<FloraOutcome> {
+export async function floraApiSend(
+	this: FloraContext,
+	request: FloraRequest,
+): Promise<FloraOutcome> {
 	const { baseUrl, secrets } = await readCredentials(this);
 	const signal = cancelSignalOf(this);
 	const gate = gateFor(this);
@@ -305,7 +309,10 @@ export async function floraApiSend(this: FloraContext, request: FloraRequest): P
 			gate.openAt = Math.max(gate.openAt, Date.now() + delay);
 			continue;
 		}
-		if (RETRYABLE_STATUS.has(response.statusCode) && canRetry(attempt, started, request.maxAttempts)) {
+		if (
+			RETRYABLE_STATUS.has(response.statusCode) &&
+			canRetry(attempt, started, request.maxAttempts)
+		) {
 			await waitFor(backoffDelay(attempt), signal);
 			continue;
 		}
@@ -323,7 +330,11 @@ export async function floraApiRequest(
 	return outcome.body;
 }
 
-function canRetry(attempt: number, started: number, maxAttempts = RETRY_POLICY.maxAttempts): boolean {
+function canRetry(
+	attempt: number,
+	started: number,
+	maxAttempts = RETRY_POLICY.maxAttempts,
+): boolean {
 	return (
 		attempt < Math.min(maxAttempts, RETRY_POLICY.maxAttempts) &&
 		Date.now() - started < RETRY_POLICY.totalBudgetMs
@@ -347,13 +358,18 @@ export async function floraApiRequestAllItems(
 		const entries = (page[request.property] as IDataObject[] | undefined) ?? [];
 		results.push(...entries);
 		const meta = page.meta as IDataObject | undefined;
-		const next = typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+		const next =
+			typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
 		if (next !== undefined && next === cursor) {
 			// A cursor that does not move would loop forever.
-			throw new NodeApiError(this.getNode(), { next_cursor: next }, {
-				message: 'FLORA returned the same page cursor twice; the list was stopped',
-				itemIndex: request.itemIndex,
-			});
+			throw new NodeApiError(
+				this.getNode(),
+				{ next_cursor: next },
+				{
+					message: 'FLORA returned the same page cursor twice; the list was stopped',
+					itemIndex: request.itemIndex,
+				},
+			);
 		}
 		cursor = next;
 	} while (cursor && (request.limit === undefined || results.length < request.limit));

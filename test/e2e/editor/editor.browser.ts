@@ -126,7 +126,9 @@ if ('why' in chromium) {
 				args: CHROMIUM_ARGS,
 				viewport: { width: 1440, height: 900 },
 			});
-			log(`Chromium ${context.browser()?.version() ?? ''} started (${(chromium as { path: string }).path})`);
+			log(
+				`Chromium ${context.browser()?.version() ?? ''} started (${(chromium as { path: string }).path})`,
+			);
 			page = context.pages()[0] ?? (await context.newPage());
 			page.setDefaultTimeout(30_000);
 			await signIn(page, n8n.baseUrl);
@@ -140,16 +142,27 @@ if ('why' in chromium) {
 			else log(`kept for inspection: ${work}`);
 		});
 
-		step('adds Flora → "Create an asset" from the node creator, with the simulator credential', async () => {
-			await addFloraCreate(page, n8n!.baseUrl);
-			const credential = page.getByTestId('ndv').getByTestId('node-credentials-select').locator('input').first();
-			expect((await credential.inputValue()).trim()).toBe(CREDENTIAL_NAME);
-		});
+		step(
+			'adds Flora → "Create an asset" from the node creator, with the simulator credential',
+			async () => {
+				await addFloraCreate(page, n8n!.baseUrl);
+				const credential = page
+					.getByTestId('ndv')
+					.getByTestId('node-credentials-select')
+					.locator('input')
+					.first();
+				expect((await credential.inputValue()).trim()).toBe(CREDENTIAL_NAME);
+			},
+		);
 
 		step('offers the node to AI agents as "Flora Tool" (usableAsTool)', async () => {
 			const response = await page.request.get(`${n8n!.baseUrl}/types/nodes.json`);
 			expect(response.ok()).toBe(true);
-			const types = (await response.json()) as Array<{ name: string; displayName: string; outputs?: unknown }>;
+			const types = (await response.json()) as Array<{
+				name: string;
+				displayName: string;
+				outputs?: unknown;
+			}>;
 			const tool = types.find((t) => t.name === `${NODE_TYPE}Tool`);
 			expect(tool).toMatchObject({ displayName: 'Flora Tool', outputs: ['ai_tool'] });
 		});
@@ -164,7 +177,9 @@ if ('why' in chromium) {
 			await page.screenshot({ path: LIST_SHOT });
 			log(`screenshot: ${LIST_SHOT}`);
 			const calls = sim.record.requests.slice(before).filter((r) => r.path === '/workspaces');
-			expect(calls.map((r) => [r.method, r.hasAuthorization, r.status])).toEqual([['GET', true, 200]]);
+			expect(calls.map((r) => [r.method, r.hasAuthorization, r.status])).toEqual([
+				['GET', true, 200],
+			]);
 		});
 
 		step('searches the Workspace list', async () => {
@@ -177,14 +192,19 @@ if ('why' in chromium) {
 			await openListItems(page).getByText('Studio', { exact: true }).click();
 			const before = sim.record.requests.length;
 			await page.getByTestId('ndv').getByPlaceholder('Add Field').click();
-			await page.getByRole('option').filter({ visible: true }).getByText('Project', { exact: true }).click();
+			await page
+				.getByRole('option')
+				.filter({ visible: true })
+				.getByText('Project', { exact: true })
+				.click();
 			await page.getByTestId('ndv').getByTestId('rlc-input').nth(1).click();
 			const items = openListItems(page);
 			await items.getByText('Spring Campaign', { exact: true }).waitFor();
 			expect(await texts(items)).toHaveLength(7);
 			const calls = sim.record.requests.slice(before).filter((r) => r.path === '/projects');
 			expect(calls.length).toBeGreaterThanOrEqual(1);
-			for (const call of calls) expect(call.query).toMatchObject({ workspace_id: 'ws_studio', limit: '50' });
+			for (const call of calls)
+				expect(call.query).toMatchObject({ workspace_id: 'ws_studio', limit: '50' });
 			await page.keyboard.press('Escape');
 		});
 
@@ -194,8 +214,12 @@ if ('why' in chromium) {
 			const icon = node.locator('img').first();
 			await icon.waitFor({ state: 'visible' });
 			expect(await icon.getAttribute('src')).toMatch(/\/flora\.svg$/);
-			expect(await icon.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
-			expect((await node.locator('[class*="subtitle"]').first().innerText()).trim()).toBe('create: asset');
+			expect(
+				await icon.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+			).toBeGreaterThan(0);
+			expect((await node.locator('[class*="subtitle"]').first().innerText()).trim()).toBe(
+				'create: asset',
+			);
 			await page.screenshot({ path: CANVAS_SHOT });
 			log(`screenshot: ${CANVAS_SHOT}`);
 		});

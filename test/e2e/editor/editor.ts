@@ -33,7 +33,10 @@ function apt(args: string[]): { ok: boolean; output: string } {
 		encoding: 'utf8',
 		timeout: 15 * 60_000,
 	});
-	return { ok: run.status === 0, output: `${run.stdout ?? ''}${run.stderr ?? ''}${run.error?.message ?? ''}` };
+	return {
+		ok: run.status === 0,
+		output: `${run.stdout ?? ''}${run.stderr ?? ''}${run.error?.message ?? ''}`,
+	};
 }
 
 /**
@@ -43,9 +46,12 @@ function apt(args: string[]): { ok: boolean; output: string } {
 export function ensureChromium(): { path: string } | { why: string } {
 	if (existsSync(CHROMIUM)) return { path: CHROMIUM };
 	if (process.env.FLORA_CHROMIUM) return { why: `FLORA_CHROMIUM=${CHROMIUM} does not exist` };
-	if (!existsSync('/usr/bin/apt-get')) return { why: `${CHROMIUM} is missing and there is no apt-get here` };
+	if (!existsSync('/usr/bin/apt-get'))
+		return { why: `${CHROMIUM} is missing and there is no apt-get here` };
 	if (process.getuid?.() !== 0) {
-		return { why: `${CHROMIUM} is missing and apt-get needs root (run: apt-get install -y chromium)` };
+		return {
+			why: `${CHROMIUM} is missing and apt-get needs root (run: apt-get install -y chromium)`,
+		};
 	}
 	log(`${CHROMIUM} is missing: apt-get install -y chromium ...`);
 	let result = apt(['install', '-y', 'chromium']);
@@ -90,7 +96,8 @@ export class RestSession {
 			.find((c) => c.startsWith('n8n-auth='));
 		if (auth) this.cookie = auth;
 		const text = await response.text();
-		if (!response.ok) throw new Error(`${method} /rest${path} answered ${response.status}: ${text.slice(0, 500)}`);
+		if (!response.ok)
+			throw new Error(`${method} /rest${path} answered ${response.status}: ${text.slice(0, 500)}`);
 		return (JSON.parse(text) as { data: T }).data;
 	}
 }
@@ -108,8 +115,16 @@ export async function addFloraCreate(page: Page, baseUrl: string): Promise<void>
 	await page.goto(`${baseUrl}/workflow/new`);
 	await page.getByTestId('canvas-add-button').click({ timeout: 60_000 });
 	await page.getByTestId('node-creator-search-bar').fill('Flora');
-	await page.getByTestId('node-creator-item-name').getByText('Flora', { exact: true }).first().click();
-	await page.getByTestId('node-creator').getByText('Create an asset', { exact: true }).first().click();
+	await page
+		.getByTestId('node-creator-item-name')
+		.getByText('Flora', { exact: true })
+		.first()
+		.click();
+	await page
+		.getByTestId('node-creator')
+		.getByText('Create an asset', { exact: true })
+		.first()
+		.click();
 	await page.getByTestId('ndv').waitFor({ state: 'visible', timeout: 30_000 });
 }
 

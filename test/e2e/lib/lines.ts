@@ -56,7 +56,9 @@ export function resolveLine(spec: string): N8nLine {
 		version = matches[matches.length - 1];
 	}
 	if (!/^\d+\.\d+\.\d+$/.test(version)) {
-		throw new Error(`FLORA_E2E_LINES: "${wanted}" is neither an n8n version (2.41.1) nor a line (1.123.x)`);
+		throw new Error(
+			`FLORA_E2E_LINES: "${wanted}" is neither an n8n version (2.41.1) nor a line (1.123.x)`,
+		);
 	}
 	const major = Number(version.split('.')[0]);
 	const manifestDir = pinnedVersions().includes(version) ? join(LINES_DIR, version) : undefined;

@@ -1,6 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 
 import type { InstalledN8n } from './install';
@@ -41,7 +49,9 @@ export class Execution {
 	get ok(): boolean {
 		if (this.cli.code !== 0 || !this.run || this.error) return false;
 		// n8n 1.123.0 reports a finished, successful CLI run as status "running".
-		return this.run.status === 'success' || (this.run.status === 'running' && this.run.finished === true);
+		return (
+			this.run.status === 'success' || (this.run.status === 'running' && this.run.finished === true)
+		);
 	}
 
 	/** The workflow's error (a node that threw without Continue On Fail). */
@@ -169,7 +179,15 @@ export class N8nHome {
 		let brokerPort = await freePort();
 		while (brokerPort === port) brokerPort = await freePort();
 		const key = opts.encryptionKey ?? randomBytes(24).toString('hex');
-		return new N8nHome(opts.install, opts.workDir, port, brokerPort, opts.filesDir, opts.env ?? {}, key);
+		return new N8nHome(
+			opts.install,
+			opts.workDir,
+			port,
+			brokerPort,
+			opts.filesDir,
+			opts.env ?? {},
+			key,
+		);
 	}
 
 	get version(): string {
@@ -189,11 +207,17 @@ export class N8nHome {
 	async installPackage(tarball: string): Promise<void> {
 		mkdirSync(this.packageDir, { recursive: true });
 		const logFile = join(this.logDir, 'tar.log');
-		const result = await runToFiles('tar', ['-xzf', tarball, '--strip-components=1', '-C', this.packageDir], {
-			stdoutFile: logFile,
-		});
+		const result = await runToFiles(
+			'tar',
+			['-xzf', tarball, '--strip-components=1', '-C', this.packageDir],
+			{
+				stdoutFile: logFile,
+			},
+		);
 		if (result.code !== 0) throw new Error(`extracting ${tarball} failed:\n${tail(logFile)}`);
-		const { version } = JSON.parse(readFileSync(join(this.packageDir, 'package.json'), 'utf8')) as { version: string };
+		const { version } = JSON.parse(readFileSync(join(this.packageDir, 'package.json'), 'utf8')) as {
+			version: string;
+		};
 		// What n8n's own community-package installer leaves next to node_modules.
 		writeFileSync(
 			join(this.userFolder, '.n8n', 'nodes', 'package.json'),
@@ -251,13 +275,21 @@ export class N8nHome {
 		if (this.install.line.major >= 2) {
 			await this.mustSucceed('publish', ['publish:workflow', `--id=${workflowId}`]);
 		} else {
-			await this.mustSucceed('activate', ['update:workflow', `--id=${workflowId}`, '--active=true']);
+			await this.mustSucceed('activate', [
+				'update:workflow',
+				`--id=${workflowId}`,
+				'--active=true',
+			]);
 		}
 	}
 
 	/** `n8n execute --id --rawOutput`: exits 1 when the workflow failed, and still prints the run. */
 	async execute(workflowId: string, timeoutMs = 120_000): Promise<Execution> {
-		const cli = await this.cli(`execute-${workflowId}`, ['execute', `--id=${workflowId}`, '--rawOutput'], timeoutMs);
+		const cli = await this.cli(
+			`execute-${workflowId}`,
+			['execute', `--id=${workflowId}`, '--rawOutput'],
+			timeoutMs,
+		);
 		const run = parseRawOutput(readFileSync(cli.stdoutFile, 'utf8'));
 		return new Execution(cli, run);
 	}
@@ -266,10 +298,13 @@ export class N8nHome {
 	 * `n8n start`: resolves once the editor answers /healthz and n8n has logged that it
 	 * finished starting (workflow activation comes after the health check turns green).
 	 */
-	async start(opts: { timeoutMs?: number; logFile?: string } = {}): Promise<{ ms: number; logFile: string }> {
+	async start(
+		opts: { timeoutMs?: number; logFile?: string } = {},
+	): Promise<{ ms: number; logFile: string }> {
 		if (this.server) throw new Error('n8n is already running');
 		const started = Date.now();
-		const logFile = opts.logFile ?? join(this.logDir, `${String(++this.seq).padStart(2, '0')}-start.log`);
+		const logFile =
+			opts.logFile ?? join(this.logDir, `${String(++this.seq).padStart(2, '0')}-start.log`);
 		this.serverLog = logFile;
 		// A restart appends to the same log: only what this process writes counts.
 		const offset = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -290,13 +325,19 @@ export class N8nHome {
 		for (;;) {
 			if (exited) {
 				this.server = undefined;
-				throw new Error(`n8n start ${exited} before it was ready. Last lines of ${logFile}:\n${tail(logFile, 60)}`);
+				throw new Error(
+					`n8n start ${exited} before it was ready. Last lines of ${logFile}:\n${tail(logFile, 60)}`,
+				);
 			}
 			if (Date.now() > deadline) {
 				await this.stop();
-				throw new Error(`n8n start was not ready after ${elapsed(Date.now() - started)}. Last lines of ${logFile}:\n${tail(logFile, 60)}`);
+				throw new Error(
+					`n8n start was not ready after ${elapsed(Date.now() - started)}. Last lines of ${logFile}:\n${tail(logFile, 60)}`,
+				);
 			}
-			if (/Editor is now accessible via/.test(readFileSync(logFile).subarray(offset).toString('utf8'))) {
+			if (
+				/Editor is now accessible via/.test(readFileSync(logFile).subarray(offset).toString('utf8'))
+			) {
 				const health = await fetch(`${this.baseUrl}/healthz`).then(
 					(r) => r.status,
 					() => 0,
@@ -352,7 +393,9 @@ export class N8nHome {
 		}
 		const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 		killGroup(child.pid, 'SIGTERM');
-		const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+		const timer = new Promise<'timeout'>((resolve) =>
+			setTimeout(() => resolve('timeout'), graceMs).unref(),
+		);
 		if ((await Promise.race([exited, timer])) === 'timeout') {
 			killGroup(child.pid, 'SIGKILL');
 			await exited;

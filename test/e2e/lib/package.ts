@@ -16,7 +16,12 @@ export interface PackedPackage {
 async function npm(args: string[], logFile: string, log: Log, title: string): Promise<string> {
 	log(`${title} ...`);
 	const stdoutFile = `${logFile}.stdout`;
-	const result = await runToFiles('npm', args, { cwd: REPO_ROOT, env: cleanEnv(), stdoutFile, stderrFile: logFile });
+	const result = await runToFiles('npm', args, {
+		cwd: REPO_ROOT,
+		env: cleanEnv(),
+		stdoutFile,
+		stderrFile: logFile,
+	});
 	if (result.code !== 0) {
 		throw new Error(
 			`"npm ${args.join(' ')}" failed (exit ${result.code ?? result.signal}).\n${tail(stdoutFile, 30)}\n${tail(logFile, 30)}`,
@@ -37,7 +42,11 @@ export async function buildAndPack(outDir: string, log: Log = progress): Promise
 		'npm pack',
 	);
 	// `npm pack --json` prints a JSON array; lifecycle output, if any, comes before it.
-	const json = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; name: string; version: string }>;
+	const json = JSON.parse(out.slice(out.indexOf('['))) as Array<{
+		filename: string;
+		name: string;
+		version: string;
+	}>;
 	const { filename, name, version } = json[0];
 	return { tarball: join(outDir, filename), name, version };
 }

@@ -26,7 +26,11 @@ function chunk(type: string, data: Buffer): Buffer {
  * A real RGB PNG of the given size. `noise` fills the pixels from a seeded generator,
  * so the file stays large after compression (for multi-chunk uploads).
  */
-export function makePng(width: number, height: number, opts: { noise?: boolean; seed?: number } = {}): Buffer {
+export function makePng(
+	width: number,
+	height: number,
+	opts: { noise?: boolean; seed?: number } = {},
+): Buffer {
 	const raw = Buffer.alloc(height * (1 + width * 3));
 	let state = (opts.seed ?? 1) >>> 0 || 1;
 	let p = 0;

@@ -15,7 +15,13 @@ export interface RunResult {
 export function runToFiles(
 	command: string,
 	args: string[],
-	opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdoutFile: string; stderrFile?: string; timeoutMs?: number },
+	opts: {
+		cwd?: string;
+		env?: NodeJS.ProcessEnv;
+		stdoutFile: string;
+		stderrFile?: string;
+		timeoutMs?: number;
+	},
 ): Promise<RunResult> {
 	const started = Date.now();
 	const out = openSync(opts.stdoutFile, 'a');
@@ -84,10 +90,15 @@ export async function freePort(): Promise<number> {
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
 	for (const [key, value] of Object.entries(process.env)) {
-		if (/^npm_(package_|lifecycle_|command$|config_(local_prefix|call|allow_scripts|nodedir)$)/.test(key)) {
+		if (
+			/^npm_(package_|lifecycle_|command$|config_(local_prefix|call|allow_scripts|nodedir)$)/.test(
+				key,
+			)
+		) {
 			continue;
 		}
-		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|WEBHOOK_URL$|GENERIC_TIMEZONE$|NODE_OPTIONS$)/.test(key)) continue;
+		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|WEBHOOK_URL$|GENERIC_TIMEZONE$|NODE_OPTIONS$)/.test(key))
+			continue;
 		// Jest sets NODE_ENV=test, which makes n8n's CLI silent and skip its work.
 		if (/^(NODE_ENV|JEST_WORKER_ID)$/.test(key)) continue;
 		env[key] = value;
@@ -96,5 +107,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function elapsed(ms: number): string {
-	return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+	return ms < 60_000
+		? `${(ms / 1000).toFixed(1)} s`
+		: `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }

@@ -11,7 +11,12 @@ export function simulatorCredential(baseUrl: string, apiKey: string) {
 	return { ...SIM_CREDENTIAL, type: 'floraApi', data: { apiKey, baseUrl } };
 }
 
-export const EXAMPLE_WORKFLOW_FILE = join(__dirname, '..', 'workflows', 'example-generated-image-to-flora.json');
+export const EXAMPLE_WORKFLOW_FILE = join(
+	__dirname,
+	'..',
+	'workflows',
+	'example-generated-image-to-flora.json',
+);
 export const EXAMPLE_FLORA_NODE = 'Flora: Create Asset';
 
 export interface WorkflowNode {
@@ -31,14 +36,22 @@ export interface Workflow {
 	name: string;
 	active: boolean;
 	nodes: WorkflowNode[];
-	connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+	connections: Record<
+		string,
+		{ main: Array<Array<{ node: string; type: 'main'; index: number }>> }
+	>;
 	settings: Record<string, unknown>;
 	pinData?: Record<string, unknown>;
 	[key: string]: unknown;
 }
 
 let nodeSeq = 0;
-function node(name: string, type: string, typeVersion: number, parameters: Record<string, unknown>): WorkflowNode {
+function node(
+	name: string,
+	type: string,
+	typeVersion: number,
+	parameters: Record<string, unknown>,
+): WorkflowNode {
 	nodeSeq++;
 	return {
 		id: `00000000-0000-4000-8000-${String(nodeSeq).padStart(12, '0')}`,
@@ -65,7 +78,11 @@ export function code(name: string, jsCode: string): WorkflowNode {
 }
 
 /** A Flora node using the simulator credential. */
-export function flora(name: string, parameters: Record<string, unknown>, settings: Partial<WorkflowNode> = {}): WorkflowNode {
+export function flora(
+	name: string,
+	parameters: Record<string, unknown>,
+	settings: Partial<WorkflowNode> = {},
+): WorkflowNode {
 	return {
 		...node(name, NODE_TYPE, 1, { resource: 'asset', ...parameters }),
 		credentials: { floraApi: { ...SIM_CREDENTIAL } },
@@ -76,7 +93,12 @@ export function flora(name: string, parameters: Record<string, unknown>, setting
 export const workspaceId = (value: string) => ({ __rl: true, mode: 'id', value });
 
 /** A workflow whose nodes run one after another, plus extra edges (from → to) for branches. */
-export function workflow(id: string, name: string, nodes: WorkflowNode[], extraEdges: Array<[string, string]> = []): Workflow {
+export function workflow(
+	id: string,
+	name: string,
+	nodes: WorkflowNode[],
+	extraEdges: Array<[string, string]> = [],
+): Workflow {
 	const edges: Array<[string, string]> = [];
 	const chain = nodes.filter((n) => !extraEdges.some(([, to]) => to === n.name));
 	for (let i = 1; i < chain.length; i++) edges.push([chain[i - 1].name, chain[i].name]);
@@ -88,14 +110,26 @@ export function workflow(id: string, name: string, nodes: WorkflowNode[], extraE
 	}
 	if (id.length !== 16) throw new Error(`workflow id "${id}" must have 16 characters`);
 	// n8n 1.123.0's import:workflow requires a versionId (later releases fill it in).
-	return { id, name, active: false, versionId: randomUUID(), nodes, connections, settings: { executionOrder: 'v1' } };
+	return {
+		id,
+		name,
+		active: false,
+		versionId: randomUUID(),
+		nodes,
+		connections,
+		settings: { executionOrder: 'v1' },
+	};
 }
 
 /**
  * The shipped example workflow, made runnable against the simulator: only the
  * workspace (ws_demo) and the credential reference change.
  */
-export function exampleWorkflow(id: string, credential = SIM_CREDENTIAL, workspace = 'ws_demo'): Workflow {
+export function exampleWorkflow(
+	id: string,
+	credential = SIM_CREDENTIAL,
+	workspace = 'ws_demo',
+): Workflow {
 	const wf = JSON.parse(readFileSync(EXAMPLE_WORKFLOW_FILE, 'utf8')) as Workflow;
 	const floraNode = wf.nodes.find((n) => n.name === EXAMPLE_FLORA_NODE);
 	if (!floraNode) throw new Error(`${EXAMPLE_WORKFLOW_FILE} has no node "${EXAMPLE_FLORA_NODE}"`);

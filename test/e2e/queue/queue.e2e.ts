@@ -48,8 +48,12 @@ function queueWorkflow(): Workflow {
 			'const u32 =',
 			'const n = Number($input.first().json.body?.n ?? 0);\nraw[1] = n & 255;\nraw[2] = (n >> 8) & 255;\nconst u32 =',
 		)
-		.replace('file_name: `flora-flower-${new Date().toISOString().slice(0, 10)}.png`', 'file_name: `frame-${n}.png`');
-	if (draw.parameters.jsCode === code) throw new Error('the example workflow changed: update queueWorkflow()');
+		.replace(
+			'file_name: `flora-flower-${new Date().toISOString().slice(0, 10)}.png`',
+			'file_name: `frame-${n}.png`',
+		);
+	if (draw.parameters.jsCode === code)
+		throw new Error('the example workflow changed: update queueWorkflow()');
 	return wf;
 }
 
@@ -69,12 +73,21 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 	let main: N8nHome;
 	const workers: Worker[] = [];
 
-	async function startWorker(name: string, env: Record<string, string>, tarball: string, key: string): Promise<Worker> {
+	async function startWorker(
+		name: string,
+		env: Record<string, string>,
+		tarball: string,
+		key: string,
+	): Promise<Worker> {
 		const home = await N8nHome.create({
 			install,
 			workDir: join(dir, name),
 			filesDir: join(dir, 'files'),
-			env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(await freePort()) },
+			env: {
+				...env,
+				QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+				QUEUE_HEALTH_CHECK_PORT: String(await freePort()),
+			},
 			encryptionKey: key,
 		});
 		await home.installPackage(tarball);
@@ -89,8 +102,10 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		closeSync(fd);
 		const started = Date.now();
 		while (!/n8n worker is now ready/i.test(readFileSync(logFile, 'utf8'))) {
-			if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${tail(logFile, 40)}`);
-			if (Date.now() - started > 90_000) throw new Error(`${name} not ready after 90 s:\n${tail(logFile, 40)}`);
+			if (child.exitCode !== null)
+				throw new Error(`${name} exited ${child.exitCode}:\n${tail(logFile, 40)}`);
+			if (Date.now() - started > 90_000)
+				throw new Error(`${name} not ready after 90 s:\n${tail(logFile, 40)}`);
 			await new Promise((r) => setTimeout(r, 250));
 		}
 		log(`${name} ready (pid ${child.pid}) in ${Date.now() - started} ms`);
@@ -99,7 +114,9 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 
 	/** Executions each worker ran, from its own log. */
 	function executionsBy(worker: Worker): string[] {
-		return [...readFileSync(worker.logFile, 'utf8').matchAll(/Worker finished execution (\d+)/g)].map((m) => m[1]);
+		return [
+			...readFileSync(worker.logFile, 'utf8').matchAll(/Worker finished execution (\d+)/g),
+		].map((m) => m[1]);
 	}
 
 	async function fire(from: number, count: number) {
@@ -125,7 +142,21 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 	function executionStatuses(): Record<string, number> {
 		const out = execFileSync(
 			'psql',
-			['-h', '127.0.0.1', '-p', String(postgres.port), '-U', 'postgres', '-d', 'n8n', '-At', '-F', ' ', '-c', 'select status, count(*) from execution_entity group by status'],
+			[
+				'-h',
+				'127.0.0.1',
+				'-p',
+				String(postgres.port),
+				'-U',
+				'postgres',
+				'-d',
+				'n8n',
+				'-At',
+				'-F',
+				' ',
+				'-c',
+				'select status, count(*) from execution_entity group by status',
+			],
 			{ encoding: 'utf8' },
 		);
 		return Object.fromEntries(
@@ -165,7 +196,13 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 			QUEUE_WORKER_STALLED_INTERVAL: '3000',
 		};
 		const key = 'flora-queue-test-encryption-key-0001';
-		main = await N8nHome.create({ install, workDir: join(dir, 'main'), filesDir: join(dir, 'files'), env: shared, encryptionKey: key });
+		main = await N8nHome.create({
+			install,
+			workDir: join(dir, 'main'),
+			filesDir: join(dir, 'files'),
+			env: shared,
+			encryptionKey: key,
+		});
 		await main.installPackage(tarball);
 		await main.importCredentials([simulatorCredential(sim.apiBaseUrl, sim.apiKey)]);
 		await main.importWorkflows([queueWorkflow()]);
@@ -193,10 +230,14 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		const seconds = ((Date.now() - started) / 1000).toFixed(1);
 		const failed = results.filter((r) => r.status !== 200);
 		expect(failed).toEqual([]);
-		const outputs = results.map((r) => JSON.parse(r.body) as { asset_id: string; status: string; name: string });
+		const outputs = results.map(
+			(r) => JSON.parse(r.body) as { asset_id: string; status: string; name: string },
+		);
 		expect(outputs.every((o) => o.status === 'ready')).toBe(true);
 		expect(new Set(outputs.map((o) => o.asset_id)).size).toBe(CALLS);
-		expect(outputs.map((o) => o.name).sort()).toEqual(Array.from({ length: CALLS }, (_, n) => `frame-${n}.png`).sort());
+		expect(outputs.map((o) => o.name).sort()).toEqual(
+			Array.from({ length: CALLS }, (_, n) => `frame-${n}.png`).sort(),
+		);
 
 		expect(sim.assets()).toHaveLength(CALLS);
 		expect(sim.assets({ status: 'ready' })).toHaveLength(CALLS);
@@ -206,7 +247,9 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		expect(sim.record.violations).toEqual([]);
 
 		const perWorker = workers.map((w) => [w.name, executionsBy(w).length] as const);
-		log(`${CALLS} calls in ${seconds} s; executions per worker: ${perWorker.map(([n, c]) => `${n} ${c}`).join(', ')}`);
+		log(
+			`${CALLS} calls in ${seconds} s; executions per worker: ${perWorker.map(([n, c]) => `${n} ${c}`).join(', ')}`,
+		);
 		for (const [, count] of perWorker) expect(count).toBeGreaterThan(0);
 		expect(perWorker.reduce((sum, [, c]) => sum + c, 0)).toBe(CALLS);
 	});
@@ -218,13 +261,23 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		const calls = fire(1000, CALLS);
 		// Kill once the victim has executions in flight.
 		const started = Date.now();
-		while (!/Worker started execution/.test(readFileSync(victim.logFile, 'utf8').split('\n').slice(-400).join('\n')) || Date.now() - started < 1500) {
-			if (Date.now() - started > 60_000) throw new Error('the victim worker never started an execution');
+		while (
+			!/Worker started execution/.test(
+				readFileSync(victim.logFile, 'utf8').split('\n').slice(-400).join('\n'),
+			) ||
+			Date.now() - started < 1500
+		) {
+			if (Date.now() - started > 60_000)
+				throw new Error('the victim worker never started an execution');
 			await new Promise((r) => setTimeout(r, 100));
 		}
-		const startedOnVictim = [...readFileSync(victim.logFile, 'utf8').matchAll(/Worker started execution (\d+)/g)].length;
+		const startedOnVictim = [
+			...readFileSync(victim.logFile, 'utf8').matchAll(/Worker started execution (\d+)/g),
+		].length;
 		killGroup(victim.child.pid, 'SIGKILL');
-		log(`killed ${victim.name} (pid ${victim.child.pid}) ${Date.now() - started} ms after the first call`);
+		log(
+			`killed ${victim.name} (pid ${victim.child.pid}) ${Date.now() - started} ms after the first call`,
+		);
 
 		const results = await calls;
 		const ok = results.filter((r) => r.status === 200);
@@ -251,7 +304,10 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 
 		log(
 			`killed-worker run: ${ok.length} calls succeeded, ${notOk.length} failed (answers ${JSON.stringify(
-				notOk.reduce<Record<string, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {}),
+				notOk.reduce<Record<string, number>>(
+					(m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }),
+					{},
+				),
 			)}); the victim had started ${startedOnVictim - before.victim} executions; survivor finished ${
 				executionsBy(survivor).length - before.survivor
 			}; assets ${sim.assets().length} (ready ${sim.assets({ status: 'ready' }).length}, pending ${

@@ -25,12 +25,17 @@ export function ensureDebianPackages(packages: Record<string, string>): void {
 		.map(([name]) => name);
 	if (!missing.length) return;
 	if (process.getuid?.() !== 0) {
-		throw new Error(`Queue-mode test needs ${missing.join(', ')} (apt-get install -y ${missing.join(' ')}); not root, cannot install them`);
+		throw new Error(
+			`Queue-mode test needs ${missing.join(', ')} (apt-get install -y ${missing.join(' ')}); not root, cannot install them`,
+		);
 	}
 	log(`installing ${missing.join(', ')} from Debian's packages…`);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	const install = () =>
-		execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+		execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+			stdio: 'inherit',
+			env,
+		});
 	try {
 		install();
 	} catch {
@@ -52,7 +57,8 @@ function postgresBin(): string {
 async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000) {
 	const started = Date.now();
 	while (!check()) {
-		if (Date.now() - started > timeoutMs) throw new Error(`${what} did not start within ${timeoutMs / 1000} s`);
+		if (Date.now() - started > timeoutMs)
+			throw new Error(`${what} did not start within ${timeoutMs / 1000} s`);
 		await new Promise((r) => setTimeout(r, 200));
 	}
 }
@@ -73,7 +79,18 @@ export async function startRedis(dir: string): Promise<Service> {
 	mkdirSync(dir, { recursive: true });
 	const child = spawn(
 		'/usr/bin/redis-server',
-		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+		[
+			'--port',
+			String(port),
+			'--bind',
+			'127.0.0.1',
+			'--save',
+			'',
+			'--appendonly',
+			'no',
+			'--dir',
+			dir,
+		],
 		{ stdio: 'ignore', detached: true },
 	);
 	await waitFor(() => {
@@ -104,16 +121,38 @@ export async function startPostgres(): Promise<Service & { database: string; use
 	chownSync(dir, uid, gid);
 	const data = join(dir, 'data');
 	const asPostgres = (cmd: string, args: string[]) =>
-		execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], {
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 	asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
 	const child = spawn(
 		'runuser',
-		['-u', 'postgres', '--', join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+		[
+			'-u',
+			'postgres',
+			'--',
+			join(bin, 'postgres'),
+			'-D',
+			data,
+			'-p',
+			String(port),
+			'-k',
+			dir,
+			'-c',
+			'listen_addresses=127.0.0.1',
+			'-c',
+			'fsync=off',
+			'-c',
+			'max_connections=200',
+		],
 		{ stdio: ['ignore', 'ignore', 'ignore'], detached: true },
 	);
 	await waitFor(() => {
 		try {
-			execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+			execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], {
+				stdio: 'ignore',
+			});
 			return true;
 		} catch {
 			return false;

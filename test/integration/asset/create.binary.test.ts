@@ -23,85 +23,88 @@ beforeAll(async () => {
 afterAll(async () => await sim.close());
 beforeEach(() => sim.reset());
 
-describe.each(['default', 'filesystem'] as const)('Create from binary, %s binary mode', (binaryMode) => {
-	it('streams the exact bytes into the signed upload, completes once and outputs the ready asset', async () => {
-		const file = bytes(300_000, 7);
-		const result = await runFlora(sim, {
-			parameters: createParams(),
-			items: [imageItem(file, 'hero.png', 'image/png')],
-			binaryMode,
+describe.each(['default', 'filesystem'] as const)(
+	'Create from binary, %s binary mode',
+	(binaryMode) => {
+		it('streams the exact bytes into the signed upload, completes once and outputs the ready asset', async () => {
+			const file = bytes(300_000, 7);
+			const result = await runFlora(sim, {
+				parameters: createParams(),
+				items: [imageItem(file, 'hero.png', 'image/png')],
+				binaryMode,
+			});
+			expect(result.error).toBeUndefined();
+
+			const [upload] = sim.record.uploads;
+			expect(sim.record.uploads).toHaveLength(1);
+			expect(upload.ok).toBe(true);
+			expect(upload.size).toBe(file.length);
+			expect(upload.sha256).toBe(sha256(file));
+			expect(upload.fileName).toBe('hero.png');
+			expect(upload.partContentType).toBe('image/png');
+			expect(upload.chunked).toBe(false);
+			expect(upload.contentLength).toBeGreaterThan(file.length);
+			const asset = sim.assets()[0];
+			expect(sim.record.violations).toEqual([]);
+
+			// The FLORA key never reaches the upload host.
+			const uploads = requestsTo(sim, 'upload');
+			expect(uploads).toHaveLength(1);
+			expect(uploads[0].hasAuthorization).toBe(false);
+			expect(uploads[0].headers['content-length']).toBe(String(upload.contentLength));
+			expect(uploads[0].headers['transfer-encoding']).toBeUndefined();
+			expect(requestsTo(sim, 'api').every((r) => r.hasAuthorization)).toBe(true);
+
+			expect(requestsTo(sim, 'api', /^\/assets\/[^/]+\/complete$/)).toHaveLength(1);
+			expect(asset.completes).toBe(1);
+			expect(sim.assets({ status: 'ready' })).toHaveLength(1);
+
+			expect(result.items).toHaveLength(1);
+			const out = result.items[0];
+			expect(out.json).toMatchObject({
+				asset_id: asset.asset_id,
+				status: 'ready',
+				workspace_id: 'ws_demo',
+				url: expect.stringMatching(/^https:\/\//),
+			});
+			expect(pairedIndexes(result.items)).toEqual([0]);
+			// The input's binary is passed through unchanged; in filesystem mode it has
+			// an id, which is what makes the node stream it instead of buffering it.
+			expect(out.binary?.data?.fileName).toBe('hero.png');
+			if (binaryMode === 'filesystem') expect(out.binary?.data?.id).toMatch(/^filesystem/);
+			else expect(out.binary?.data?.id).toBeUndefined();
+			expect(sha256(await readBinary(out))).toBe(sha256(file));
 		});
-		expect(result.error).toBeUndefined();
 
-		const [upload] = sim.record.uploads;
-		expect(sim.record.uploads).toHaveLength(1);
-		expect(upload.ok).toBe(true);
-		expect(upload.size).toBe(file.length);
-		expect(upload.sha256).toBe(sha256(file));
-		expect(upload.fileName).toBe('hero.png');
-		expect(upload.partContentType).toBe('image/png');
-		expect(upload.chunked).toBe(false);
-		expect(upload.contentLength).toBeGreaterThan(file.length);
-		const asset = sim.assets()[0];
-		expect(sim.record.violations).toEqual([]);
-
-		// The FLORA key never reaches the upload host.
-		const uploads = requestsTo(sim, 'upload');
-		expect(uploads).toHaveLength(1);
-		expect(uploads[0].hasAuthorization).toBe(false);
-		expect(uploads[0].headers['content-length']).toBe(String(upload.contentLength));
-		expect(uploads[0].headers['transfer-encoding']).toBeUndefined();
-		expect(requestsTo(sim, 'api').every((r) => r.hasAuthorization)).toBe(true);
-
-		expect(requestsTo(sim, 'api', /^\/assets\/[^/]+\/complete$/)).toHaveLength(1);
-		expect(asset.completes).toBe(1);
-		expect(sim.assets({ status: 'ready' })).toHaveLength(1);
-
-		expect(result.items).toHaveLength(1);
-		const out = result.items[0];
-		expect(out.json).toMatchObject({
-			asset_id: asset.asset_id,
-			status: 'ready',
-			workspace_id: 'ws_demo',
-			url: expect.stringMatching(/^https:\/\//),
+		it('sends the form fields verbatim and in the issued order, the file last', async () => {
+			await runFlora(sim, {
+				parameters: createParams({ additionalFields: { folder: 'shots' } }),
+				items: [imageItem(bytes(1000))],
+				binaryMode,
+			});
+			const [upload] = sim.record.uploads;
+			// The order FLORA (ImageKit) issues them in; the simulator also flags any
+			// field that differs from the issued value as 'fields-altered'.
+			expect(upload.fields.map(([name]) => name)).toEqual([
+				'token',
+				'signature',
+				'expire',
+				'publicKey',
+				'fileName',
+				'folder',
+				'useUniqueFileName',
+				'customMetadata',
+			]);
+			expect(Object.fromEntries(upload.fields)).toMatchObject({
+				fileName: 'hero.png',
+				folder: '/flora/ws_demo/shots',
+				useUniqueFileName: 'false',
+			});
+			expect(upload.fileField).toBe('file');
+			expect(sim.record.violations).toEqual([]);
 		});
-		expect(pairedIndexes(result.items)).toEqual([0]);
-		// The input's binary is passed through unchanged; in filesystem mode it has
-		// an id, which is what makes the node stream it instead of buffering it.
-		expect(out.binary?.data?.fileName).toBe('hero.png');
-		if (binaryMode === 'filesystem') expect(out.binary?.data?.id).toMatch(/^filesystem/);
-		else expect(out.binary?.data?.id).toBeUndefined();
-		expect(sha256(await readBinary(out))).toBe(sha256(file));
-	});
-
-	it('sends the form fields verbatim and in the issued order, the file last', async () => {
-		await runFlora(sim, {
-			parameters: createParams({ additionalFields: { folder: 'shots' } }),
-			items: [imageItem(bytes(1000))],
-			binaryMode,
-		});
-		const [upload] = sim.record.uploads;
-		// The order FLORA (ImageKit) issues them in; the simulator also flags any
-		// field that differs from the issued value as 'fields-altered'.
-		expect(upload.fields.map(([name]) => name)).toEqual([
-			'token',
-			'signature',
-			'expire',
-			'publicKey',
-			'fileName',
-			'folder',
-			'useUniqueFileName',
-			'customMetadata',
-		]);
-		expect(Object.fromEntries(upload.fields)).toMatchObject({
-			fileName: 'hero.png',
-			folder: '/flora/ws_demo/shots',
-			useUniqueFileName: 'false',
-		});
-		expect(upload.fileField).toBe('file');
-		expect(sim.record.violations).toEqual([]);
-	});
-});
+	},
+);
 
 describe('Create from binary: names and types', () => {
 	it("defaults content type and file name to the binary's own", async () => {
@@ -112,7 +115,10 @@ describe('Create from binary: names and types', () => {
 		const [asset] = sim.assets();
 		expect(asset.name).toBe('clip.mp4');
 		expect(asset.content_type).toBe('video/mp4');
-		expect(sim.record.uploads[0]).toMatchObject({ fileName: 'clip.mp4', partContentType: 'video/mp4' });
+		expect(sim.record.uploads[0]).toMatchObject({
+			fileName: 'clip.mp4',
+			partContentType: 'video/mp4',
+		});
 	});
 
 	it('lets additional fields override them, and sends folder and project id', async () => {
@@ -135,7 +141,10 @@ describe('Create from binary: names and types', () => {
 			folder: 'campaign-assets',
 			project_id: projectId,
 		});
-		expect(sim.record.uploads[0]).toMatchObject({ fileName: 'renamed.webp', partContentType: 'image/webp' });
+		expect(sim.record.uploads[0]).toMatchObject({
+			fileName: 'renamed.webp',
+			partContentType: 'image/webp',
+		});
 	});
 });
 
@@ -181,7 +190,9 @@ describe('Create from binary: a 64 MiB file in filesystem mode', () => {
 		});
 		const result = await runFlora(sim, {
 			parameters: createParams(),
-			items: [{ json: {}, binary: { data: { path, fileName: 'video.mp4', mimeType: 'video/mp4' } } }],
+			items: [
+				{ json: {}, binary: { data: { path, fileName: 'video.mp4', mimeType: 'video/mp4' } } },
+			],
 			binaryMode: 'filesystem',
 		});
 		expect(result.error).toBeUndefined();

@@ -1,5 +1,13 @@
 import type { Simulator } from '../../simulator';
-import { bytes, createParams, imageItem, requestsTo, runFlora, sha256, useSimulator } from '../flora';
+import {
+	bytes,
+	createParams,
+	imageItem,
+	requestsTo,
+	runFlora,
+	sha256,
+	useSimulator,
+} from '../flora';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -10,25 +18,34 @@ beforeAll(async () => {
 afterAll(async () => await sim.close());
 beforeEach(() => sim.reset());
 
-describe.each(['default', 'filesystem'] as const)('Upload through upload_url (%s mode)', (binaryMode) => {
-	it('PUTs the raw bytes with their type and exact length, without Authorization', async () => {
-		const file = bytes(200_000, 5);
-		const result = await runFlora(sim, {
-			parameters: createParams(),
-			items: [imageItem(file, 'put.png')],
-			binaryMode,
+describe.each(['default', 'filesystem'] as const)(
+	'Upload through upload_url (%s mode)',
+	(binaryMode) => {
+		it('PUTs the raw bytes with their type and exact length, without Authorization', async () => {
+			const file = bytes(200_000, 5);
+			const result = await runFlora(sim, {
+				parameters: createParams(),
+				items: [imageItem(file, 'put.png')],
+				binaryMode,
+			});
+			expect(result.error).toBeUndefined();
+			const [upload] = sim.record.uploads;
+			expect(upload).toMatchObject({
+				method: 'PUT',
+				ok: true,
+				size: file.length,
+				sha256: sha256(file),
+				chunked: false,
+			});
+			const [request] = requestsTo(sim, 'upload');
+			expect(request.hasAuthorization).toBe(false);
+			expect(request.headers['content-type']).toBe('image/png');
+			expect(request.headers['content-length']).toBe(String(file.length));
+			expect(sim.record.violations).toEqual([]);
+			expect(result.items[0].json.status).toBe('ready');
 		});
-		expect(result.error).toBeUndefined();
-		const [upload] = sim.record.uploads;
-		expect(upload).toMatchObject({ method: 'PUT', ok: true, size: file.length, sha256: sha256(file), chunked: false });
-		const [request] = requestsTo(sim, 'upload');
-		expect(request.hasAuthorization).toBe(false);
-		expect(request.headers['content-type']).toBe('image/png');
-		expect(request.headers['content-length']).toBe(String(file.length));
-		expect(sim.record.violations).toEqual([]);
-		expect(result.items[0].json.status).toBe('ready');
-	});
-});
+	},
+);
 
 describe('An upload form with camelCase keys (formFields, fileField)', () => {
 	afterEach(() => sim.configure({ signedUploadStyle: 'put', uploadShape: 'snake' }));
@@ -39,7 +56,12 @@ describe('An upload form with camelCase keys (formFields, fileField)', () => {
 		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(file)] });
 		expect(result.error).toBeUndefined();
 		const [upload] = sim.record.uploads;
-		expect(upload).toMatchObject({ method: 'POST', ok: true, sha256: sha256(file), fileField: 'file' });
+		expect(upload).toMatchObject({
+			method: 'POST',
+			ok: true,
+			sha256: sha256(file),
+			fileField: 'file',
+		});
 		expect(upload.fields.map(([name]) => name)).toContain('token');
 		expect(sim.record.violations).toEqual([]);
 	});

@@ -23,15 +23,41 @@ const ONE_ASSET = /^\/assets\/asset_[^/]+$/;
 describe('A 50-item batch under mixed faults', () => {
 	it('ends with 50 ready assets, no duplicate, in input order and paired', async () => {
 		const files = Array.from({ length: 50 }, (_, i) => bytes(2_000 + i * 37, i + 1));
-		const items = files.map((file, i) => imageItem(file, `frame-${String(i).padStart(2, '0')}.png`));
+		const items = files.map((file, i) =>
+			imageItem(file, `frame-${String(i).padStart(2, '0')}.png`),
+		);
 		const faults = [
-			{ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 429, retryAfter: '1', times: 2, skip: 3 },
+			{
+				target: 'api',
+				method: 'POST',
+				path: '/assets',
+				kind: 'status',
+				status: 429,
+				retryAfter: '1',
+				times: 2,
+				skip: 3,
+			},
 			{ target: 'api', method: 'POST', path: '/assets', kind: 'lostResponse', times: 2, skip: 10 },
-			{ target: 'api', method: 'POST', path: COMPLETE, kind: 'status', status: 500, times: 2, skip: 5 },
+			{
+				target: 'api',
+				method: 'POST',
+				path: COMPLETE,
+				kind: 'status',
+				status: 500,
+				times: 2,
+				skip: 5,
+			},
 			{ target: 'api', method: 'POST', path: COMPLETE, kind: 'lostResponse', times: 1, skip: 20 },
 			{ target: 'api', method: 'GET', path: ONE_ASSET, kind: 'status', status: 503, times: 2 },
 			{ target: 'upload', kind: 'reset', afterBytes: 500, times: 2, skip: 7 },
-			{ target: 'upload', kind: 'status', status: 500, message: 'Internal error', times: 1, skip: 30 },
+			{
+				target: 'upload',
+				kind: 'status',
+				status: 500,
+				message: 'Internal error',
+				times: 1,
+				skip: 30,
+			},
 			{ target: 'api', kind: 'expireForm', times: 2, skip: 15 },
 		] as const;
 		for (const fault of faults) sim.inject({ ...fault } as never);
@@ -44,7 +70,9 @@ describe('A 50-item batch under mixed faults', () => {
 
 		// Every fault was met (nothing left in the queue means each one fired).
 		const faulted = sim.record.requests.filter((r) => r.fault);
-		expect(faulted.length).toBe(faults.reduce((n, f) => n + f.times, 0) - 2 /* expireForm marks forms, not requests */);
+		expect(faulted.length).toBe(
+			faults.reduce((n, f) => n + f.times, 0) - 2 /* expireForm marks forms, not requests */,
+		);
 
 		const assets = sim.assets();
 		expect(assets).toHaveLength(50);
@@ -60,7 +88,10 @@ describe('A 50-item batch under mixed faults', () => {
 		expect(result.items).toHaveLength(50);
 		expect(pairedIndexes(result.items)).toEqual(files.map((_, i) => i));
 		result.items.forEach((item, i) => {
-			expect(item.json).toMatchObject({ status: 'ready', name: `frame-${String(i).padStart(2, '0')}.png` });
+			expect(item.json).toMatchObject({
+				status: 'ready',
+				name: `frame-${String(i).padStart(2, '0')}.png`,
+			});
 		});
 		const byId = new Map(assets.map((a) => [a.asset_id, a]));
 		result.items.forEach((item, i) => {
@@ -71,7 +102,15 @@ describe('A 50-item batch under mixed faults', () => {
 
 describe('Retries', () => {
 	it('honours Retry-After on a 429 and pauses every item in flight, not just one', async () => {
-		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 429, retryAfter: '2', skip: 1 });
+		sim.inject({
+			target: 'api',
+			method: 'POST',
+			path: '/assets',
+			kind: 'status',
+			status: 429,
+			retryAfter: '2',
+			skip: 1,
+		});
 		const result = await runFlora(sim, {
 			parameters: createParams({ options: { concurrency: 3 } }),
 			items: [1, 2, 3, 4].map((i) => imageItem(bytes(1000, i), `f${i}.png`)),
@@ -91,7 +130,10 @@ describe('Retries', () => {
 	it('retries 503 and resets with the same Idempotency-Key', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 503 });
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'reset' });
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(100))] });
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(100))],
+		});
 		expect(result.error).toBeUndefined();
 		const creates = requestsTo(sim, 'api', /^\/assets$/).filter((r) => r.method === 'POST');
 		expect(creates.map((r) => r.status)).toEqual([503, 'reset', 201]);
@@ -110,7 +152,10 @@ describe('Retries', () => {
 			code: 'insufficient_credits',
 			message: 'Insufficient credits.',
 		});
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(100))] });
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(100))],
+		});
 		expect(result.error?.message).toBe('FLORA: Insufficient credits.');
 		expect(requestsTo(sim, 'api')).toHaveLength(1);
 	});
@@ -140,7 +185,10 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 	it('recovers the asset after the create answer was lost', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'lostResponse' });
 		const file = bytes(5000, 9);
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(file, 'lost.png')] });
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(file, 'lost.png')],
+		});
 		expect(result.error).toBeUndefined();
 		expect(sim.assets()).toHaveLength(1);
 		expect(sim.record.duplicatesPrevented).toBe(1);
@@ -150,13 +198,23 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 
 	it('fails clearly, creating nothing new, when the earlier asset cannot be identified', async () => {
 		// Two pending assets with the same name: recovery would be a guess.
-		sim.seedAssets(1, { name: 'twin.png', status: 'pending_upload', uploaded_via: 'signed_url', workspace_id: 'ws_demo' });
+		sim.seedAssets(1, {
+			name: 'twin.png',
+			status: 'pending_upload',
+			uploaded_via: 'signed_url',
+			workspace_id: 'ws_demo',
+		});
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'lostResponse' });
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(100), 'twin.png')] });
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(100), 'twin.png')],
+		});
 		expect(result.error?.message).toBe(
 			'FLORA already accepted this create request, but the asset it made could not be identified',
 		);
-		expect((result.error as { description?: string }).description).toMatch(/idempotency_duplicate.*twin\.png/s);
+		expect((result.error as { description?: string }).description).toMatch(
+			/idempotency_duplicate.*twin\.png/s,
+		);
 		expect(sim.assets()).toHaveLength(2);
 		expect(requestsTo(sim, 'upload')).toHaveLength(0);
 	});
@@ -185,9 +243,9 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 		expect(sim.assets({ status: 'ready' })).toHaveLength(3);
 		expect(sim.record.duplicatesPrevented).toBe(3);
 		expect(result.items.map((i) => i.json.name)).toEqual(['r0.png', 'r1.png', 'r2.png']);
-		expect(result.items.map((i) => sim.assets().find((a) => a.asset_id === i.json.asset_id)?.sha256)).toEqual(
-			files.map((f) => sha256(f)),
-		);
+		expect(
+			result.items.map((i) => sim.assets().find((a) => a.asset_id === i.json.asset_id)?.sha256),
+		).toEqual(files.map((f) => sha256(f)));
 	});
 });
 
@@ -215,8 +273,17 @@ describe('Uploads that fail or expire', () => {
 		expect(sim.assets({ status: 'ready' })).toHaveLength(1);
 
 		sim.reset();
-		sim.inject({ target: 'upload', kind: 'status', status: 400, message: 'Your account cannot be authenticated.', times: 3 });
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(100))] });
+		sim.inject({
+			target: 'upload',
+			kind: 'status',
+			status: 400,
+			message: 'Your account cannot be authenticated.',
+			times: 3,
+		});
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(100))],
+		});
 		const assetId = sim.assets()[0].asset_id;
 		expect(result.error?.message).toBe(`The upload of asset ${assetId} failed 3 times`);
 		expect((result.error as { description?: string }).description).toContain(
@@ -229,7 +296,10 @@ describe('Uploads that fail or expire', () => {
 describe('Secrets', () => {
 	it('never puts the API key into an error, even when FLORA echoes the Authorization header', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'echoAuth', status: 400 });
-		const failed = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(10))] });
+		const failed = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(10))],
+		});
 		expect(failed.error).toBeDefined();
 		const thrown = JSON.stringify({
 			message: failed.error?.message,
@@ -256,8 +326,13 @@ describe('Secrets', () => {
 describe('Redirects from the API', () => {
 	it('are not followed, so the key never reaches another origin', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'redirect', status: 307 });
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(10))] });
-		expect(result.error?.message).toMatch(/^FLORA: FLORA answered a redirect to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/assets, which is not followed/);
+		const result = await runFlora(sim, {
+			parameters: createParams(),
+			items: [imageItem(bytes(10))],
+		});
+		expect(result.error?.message).toMatch(
+			/^FLORA: FLORA answered a redirect to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/assets, which is not followed/,
+		);
 		expect(requestsTo(sim, 'redirect')).toEqual([]);
 		expect(sim.assets()).toHaveLength(0);
 	});
@@ -265,7 +340,14 @@ describe('Redirects from the API', () => {
 
 describe('Cancellation', () => {
 	it('ends a long Retry-After wait promptly when the execution is cancelled', async () => {
-		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 429, retryAfter: '30' });
+		sim.inject({
+			target: 'api',
+			method: 'POST',
+			path: '/assets',
+			kind: 'status',
+			status: 429,
+			retryAfter: '30',
+		});
 		const result = await runFlora(sim, {
 			parameters: createParams(),
 			items: [imageItem(bytes(10))],

@@ -11,19 +11,25 @@ beforeEach(() => {
 	sim.configure({ urlReadyAfterPolls: 2 });
 });
 
-const urlParams = (url: string, options = {}) =>
-	createParams({ source: 'url', url, options });
+const urlParams = (url: string, options = {}) => createParams({ source: 'url', url, options });
 
 describe('Create from a URL', () => {
 	it('creates the asset from the URL and polls until FLORA reports it ready', async () => {
-		const result = await runFlora(sim, { parameters: urlParams('https://cdn.example.com/hero.png') });
+		const result = await runFlora(sim, {
+			parameters: urlParams('https://cdn.example.com/hero.png'),
+		});
 		expect(result.error).toBeUndefined();
 		const creates = requestsTo(sim, 'api', /^\/assets$/).filter((r) => r.method === 'POST');
 		expect(creates).toHaveLength(1);
 		const [asset] = sim.assets();
-		expect(asset).toMatchObject({ source: 'https://cdn.example.com/hero.png', uploaded_via: 'url' });
+		expect(asset).toMatchObject({
+			source: 'https://cdn.example.com/hero.png',
+			uploaded_via: 'url',
+		});
 		// Two polls answered pending, the third ready.
-		expect(requestsTo(sim, 'api', /^\/assets\/asset_/).filter((r) => r.method === 'GET')).toHaveLength(3);
+		expect(
+			requestsTo(sim, 'api', /^\/assets\/asset_/).filter((r) => r.method === 'GET'),
+		).toHaveLength(3);
 		expect(result.items[0].json).toMatchObject({ asset_id: asset.asset_id, status: 'ready' });
 		expect(pairedIndexes(result.items)).toEqual([0]);
 		expect(requestsTo(sim, 'upload')).toHaveLength(0);

@@ -44,7 +44,9 @@ describe('Get an asset', () => {
 
 	it('says "not found or not accessible" for an ID FLORA does not know', async () => {
 		const result = await runFlora(sim, { parameters: getParams('asset_doesnotexist') });
-		expect(result.error?.message).toBe('Asset asset_doesnotexist was not found or is not accessible');
+		expect(result.error?.message).toBe(
+			'Asset asset_doesnotexist was not found or is not accessible',
+		);
 		expect(result.error?.constructor.name).toBe('NodeOperationError');
 		const description = String((result.error as { description?: string }).description);
 		expect(description).toContain("outside this API key's workspace");
@@ -56,7 +58,9 @@ describe('Get an asset', () => {
 	it('gives the same answer for an asset in a workspace the key cannot see', async () => {
 		const [hidden] = sim.seedAssets(1, { workspace_id: 'ws_someone_else' });
 		const result = await runFlora(sim, { parameters: getParams(hidden.asset_id) });
-		expect(result.error?.message).toBe(`Asset ${hidden.asset_id} was not found or is not accessible`);
+		expect(result.error?.message).toBe(
+			`Asset ${hidden.asset_id} was not found or is not accessible`,
+		);
 		expect(JSON.stringify(result.items)).not.toContain('ws_someone_else');
 	});
 
@@ -64,7 +68,11 @@ describe('Get an asset', () => {
 		const [a, b] = sim.seedAssets(2);
 		const result = await runFlora(sim, {
 			parameters: getParams('={{ $json.id }}'),
-			items: [{ json: { id: a.asset_id } }, { json: { id: 'asset_gone' } }, { json: { id: b.asset_id } }],
+			items: [
+				{ json: { id: a.asset_id } },
+				{ json: { id: 'asset_gone' } },
+				{ json: { id: b.asset_id } },
+			],
 			nodeSettings: { continueOnFail: true },
 		});
 		expect(result.error).toBeUndefined();
@@ -88,7 +96,15 @@ describe('Get an asset', () => {
 
 	it('reports other FLORA errors as FLORA API errors, not as "not found"', async () => {
 		const [asset] = sim.seedAssets(1);
-		sim.inject({ target: 'api', method: 'GET', path: `/assets/${asset.asset_id}`, kind: 'status', status: 403, code: 'forbidden', message: 'Forbidden.' });
+		sim.inject({
+			target: 'api',
+			method: 'GET',
+			path: `/assets/${asset.asset_id}`,
+			kind: 'status',
+			status: 403,
+			code: 'forbidden',
+			message: 'Forbidden.',
+		});
 		const result = await runFlora(sim, { parameters: getParams(asset.asset_id) });
 		expect(result.error?.message).toBe('FLORA: Forbidden.');
 		expect(result.error?.constructor.name).toBe('FloraApiError');
@@ -96,7 +112,13 @@ describe('Get an asset', () => {
 
 	it('retries a 503 and then returns the asset', async () => {
 		const [asset] = sim.seedAssets(1);
-		sim.inject({ target: 'api', method: 'GET', path: `/assets/${asset.asset_id}`, kind: 'status', status: 503 });
+		sim.inject({
+			target: 'api',
+			method: 'GET',
+			path: `/assets/${asset.asset_id}`,
+			kind: 'status',
+			status: 503,
+		});
 		const result = await runFlora(sim, { parameters: getParams(asset.asset_id) });
 		expect(result.error).toBeUndefined();
 		expect(result.items[0].json.asset_id).toBe(asset.asset_id);

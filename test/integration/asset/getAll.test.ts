@@ -23,7 +23,9 @@ describe('Get many assets: pagination', () => {
 		const seeded = sim.seedAssets(250);
 		const result = await runFlora(sim, { parameters: getMany({ returnAll: true }) });
 		expect(result.error).toBeUndefined();
-		expect(result.items.map((i) => i.json.asset_id)).toEqual(newestFirst(seeded).map((a) => a.asset_id));
+		expect(result.items.map((i) => i.json.asset_id)).toEqual(
+			newestFirst(seeded).map((a) => a.asset_id),
+		);
 		const requests = listRequests();
 		expect(requests.map((r) => r.query.limit)).toEqual(['100', '100', '100']);
 		expect(requests[0].query.cursor).toBeUndefined();
@@ -49,7 +51,9 @@ describe('Get many assets: pagination', () => {
 		const seeded = sim.seedAssets(30);
 		const result = await runFlora(sim, { parameters: getMany({ returnAll: false, limit: 5 }) });
 		expect(result.items.map((i) => i.json.asset_id)).toEqual(
-			newestFirst(seeded).slice(0, 5).map((a) => a.asset_id),
+			newestFirst(seeded)
+				.slice(0, 5)
+				.map((a) => a.asset_id),
 		);
 		expect(listRequests().map((r) => r.query)).toEqual([{ limit: '5' }]);
 	});
@@ -58,7 +62,9 @@ describe('Get many assets: pagination', () => {
 		const seeded = sim.seedAssets(250);
 		const result = await runFlora(sim, { parameters: getMany({ returnAll: false, limit: 150 }) });
 		expect(result.items.map((i) => i.json.asset_id)).toEqual(
-			newestFirst(seeded).slice(0, 150).map((a) => a.asset_id),
+			newestFirst(seeded)
+				.slice(0, 150)
+				.map((a) => a.asset_id),
 		);
 		expect(listRequests().map((r) => r.query.limit)).toEqual(['100', '50']);
 	});
@@ -115,9 +121,18 @@ describe('Get many assets: pagination', () => {
 
 	it('retries a 503 on a later page without losing or repeating assets', async () => {
 		const seeded = sim.seedAssets(150);
-		sim.inject({ target: 'api', method: 'GET', path: '/assets', kind: 'status', status: 503, skip: 1 });
+		sim.inject({
+			target: 'api',
+			method: 'GET',
+			path: '/assets',
+			kind: 'status',
+			status: 503,
+			skip: 1,
+		});
 		const result = await runFlora(sim, { parameters: getMany({ returnAll: true }) });
-		expect(result.items.map((i) => i.json.asset_id)).toEqual(newestFirst(seeded).map((a) => a.asset_id));
+		expect(result.items.map((i) => i.json.asset_id)).toEqual(
+			newestFirst(seeded).map((a) => a.asset_id),
+		);
 		expect(listRequests().map((r) => r.status)).toEqual([200, 503, 200]);
 	});
 });
@@ -139,7 +154,11 @@ describe('Get many assets: filters', () => {
 		const result = await runFlora(sim, {
 			parameters: getMany({
 				returnAll: true,
-				filters: { workspaceId: rl('ws_studio'), projectId: rl('prj_launch', 'id'), query: ' logo ' },
+				filters: {
+					workspaceId: rl('ws_studio'),
+					projectId: rl('prj_launch', 'id'),
+					query: ' logo ',
+				},
 			}),
 		});
 		expect(result.error).toBeUndefined();
@@ -166,7 +185,10 @@ describe('Get many assets: filters', () => {
 	it('leaves out filters that were added but left empty', async () => {
 		seedMixed();
 		const result = await runFlora(sim, {
-			parameters: getMany({ limit: 2, filters: { workspaceId: rl(''), projectId: rl(''), query: '' } }),
+			parameters: getMany({
+				limit: 2,
+				filters: { workspaceId: rl(''), projectId: rl(''), query: '' },
+			}),
 		});
 		expect(result.items).toHaveLength(2);
 		expect(listRequests()[0].query).toEqual({ limit: '2' });

@@ -44,7 +44,10 @@ describe('Flora as an AI agent tool', () => {
 			await create.invoke({ workspace_id: 'ws_studio', url: 'https://cdn.example.com/agent.png' }),
 		);
 		const [asset] = sim.assets();
-		expect(asset).toMatchObject({ workspace_id: 'ws_studio', source: 'https://cdn.example.com/agent.png' });
+		expect(asset).toMatchObject({
+			workspace_id: 'ws_studio',
+			source: 'https://cdn.example.com/agent.png',
+		});
 		expect(answer).toEqual([
 			expect.objectContaining({ asset_id: asset.asset_id, status: 'ready', url: asset.url }),
 		]);
@@ -57,7 +60,9 @@ describe('Flora as an AI agent tool', () => {
 			source: 'signedUrl',
 			additionalFields: { fileName: fromAI('file_name', 'File name with extension') },
 		});
-		const [reservation] = JSON.parse(await reserve.invoke({ workspace_id: 'ws_demo', file_name: 'clip.mp4' }));
+		const [reservation] = JSON.parse(
+			await reserve.invoke({ workspace_id: 'ws_demo', file_name: 'clip.mp4' }),
+		);
 		expect(reservation).toMatchObject({
 			asset_id: sim.assets()[0].asset_id,
 			status: 'pending_upload',
@@ -68,7 +73,9 @@ describe('Flora as an AI agent tool', () => {
 
 	it('tells the agent that binary files cannot cross to a tool, and what to use instead', async () => {
 		const create = tool({ operation: 'create', workspace: agentWorkspace, source: 'binary' });
-		const error = await create.invoke({ workspace_id: 'ws_demo' }).catch((e: unknown) => e as Error);
+		const error = await create
+			.invoke({ workspace_id: 'ws_demo' })
+			.catch((e: unknown) => e as Error);
 		expect(error).toBeInstanceOf(Error);
 		// n8n appends the description to what the agent reads.
 		expect((error as Error).message).toBe(
@@ -89,13 +96,18 @@ describe('Flora as an AI agent tool', () => {
 		const error = await create
 			.invoke({ workspace_id: 'ws_demo', url: 'http://cdn.example.com/a.png' })
 			.catch((e: unknown) => e as Error);
-		expect((error as Error).message).toMatch(/^URL must use HTTPS, but it starts with "http:"\n\nDetails: /);
+		expect((error as Error).message).toMatch(
+			/^URL must use HTTPS, but it starts with "http:"\n\nDetails: /,
+		);
 		expect(sim.record.requests).toEqual([]);
 	});
 
 	it('gets an asset by the ID the agent gives, and says so clearly when there is none', async () => {
 		const [asset] = sim.seedAssets(1, { name: 'logo.png' });
-		const get = tool({ operation: 'get', assetId: fromAI('asset_id', 'FLORA asset ID, starts with asset_') });
+		const get = tool({
+			operation: 'get',
+			assetId: fromAI('asset_id', 'FLORA asset ID, starts with asset_'),
+		});
 		expect(JSON.parse(await get.invoke({ asset_id: asset.asset_id }))).toEqual([
 			expect.objectContaining({ asset_id: asset.asset_id, name: 'logo.png' }),
 		]);

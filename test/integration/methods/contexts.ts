@@ -100,7 +100,8 @@ export async function listSearch(call: ListSearchCall): Promise<INodeListSearchR
 		nodeTypes: new HarnessNodeTypes({ [FLORA_TYPE]: nodeType }),
 	});
 	const method = nodeType.methods?.listSearch?.[call.method];
-	if (typeof method !== 'function') throw new UnexpectedError(`No listSearch method ${call.method}`);
+	if (typeof method !== 'function')
+		throw new UnexpectedError(`No listSearch method ${call.method}`);
 	const context = new LoadOptionsContext(
 		workflow,
 		workflow.nodes['Temp-Node'],

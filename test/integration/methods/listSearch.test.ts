@@ -71,7 +71,9 @@ describe('Workspace picker (searchWorkspaces)', () => {
 	});
 
 	it('also finds a workspace by its ID', async () => {
-		expect((await workspaces('ws_arch')).results).toEqual([{ name: 'Archive', value: 'ws_archive' }]);
+		expect((await workspaces('ws_arch')).results).toEqual([
+			{ name: 'Archive', value: 'ws_archive' },
+		]);
 	});
 
 	it('gives an empty list when nothing matches', async () => {
@@ -93,7 +95,7 @@ describe('Workspace picker (searchWorkspaces)', () => {
 		}
 	});
 
-	it('fails with FLORA\'s message and a hint when the API key is wrong', async () => {
+	it("fails with FLORA's message and a hint when the API key is wrong", async () => {
 		const error = (await workspaces(undefined, {
 			credentials: { apiKey: 'sk_live_wrong_key', baseUrl: sim.apiBaseUrl },
 		}).catch((e: unknown) => e)) as Error & { description?: string };
@@ -110,10 +112,15 @@ describe('Project picker (searchProjects)', () => {
 	it("lists the projects of Create's workspace", async () => {
 		const { results, paginationToken } = await createProjects(rl('ws_demo'));
 		expect(results).toHaveLength(7);
-		expect(results[0]).toEqual({ name: 'Spring Campaign', value: expect.stringMatching(/^prj_\S+$/) });
+		expect(results[0]).toEqual({
+			name: 'Spring Campaign',
+			value: expect.stringMatching(/^prj_\S+$/),
+		});
 		expect(results.every((r) => r.url === undefined)).toBe(true);
 		expect(paginationToken).toBeUndefined();
-		expect(projectRequests().map((r) => r.query)).toEqual([{ workspace_id: 'ws_demo', limit: '50' }]);
+		expect(projectRequests().map((r) => r.query)).toEqual([
+			{ workspace_id: 'ws_demo', limit: '50' },
+		]);
 	});
 
 	it('takes the workspace from ID mode as well', async () => {
@@ -121,7 +128,7 @@ describe('Project picker (searchProjects)', () => {
 		expect(projectRequests()[0].query.workspace_id).toBe('ws_studio');
 	});
 
-	it('pages through FLORA\'s cursor with n8n\'s pagination token', async () => {
+	it("pages through FLORA's cursor with n8n's pagination token", async () => {
 		sim.configure({ projectsPerWorkspace: 120 });
 		const pages = [];
 		let token: string | undefined;
@@ -143,18 +150,28 @@ describe('Project picker (searchProjects)', () => {
 	it('hands the search text to FLORA and keeps paginating within the search', async () => {
 		sim.configure({ projectsPerWorkspace: 600 });
 		const first = await createProjects(rl('ws_demo'), '  lookbook ');
-		expect(projectRequests()[0].query).toEqual({ workspace_id: 'ws_demo', limit: '50', query: 'lookbook' });
+		expect(projectRequests()[0].query).toEqual({
+			workspace_id: 'ws_demo',
+			limit: '50',
+			query: 'lookbook',
+		});
 		expect(first.results).toHaveLength(50);
 		expect(first.results.every((r) => String(r.name).startsWith('Lookbook'))).toBe(true);
 		const second = await createProjects(rl('ws_demo'), 'lookbook', first.paginationToken);
 		expect(second.results).toHaveLength(10);
 		expect(second.paginationToken).toBeUndefined();
-		expect(projectRequests()[1].query).toMatchObject({ query: 'lookbook', cursor: first.paginationToken });
+		expect(projectRequests()[1].query).toMatchObject({
+			query: 'lookbook',
+			cursor: first.paginationToken,
+		});
 	});
 
 	it('gives an empty list for a workspace without projects', async () => {
 		sim.configure({ projectsPerWorkspace: 0 });
-		expect(await createProjects(rl('ws_demo'))).toEqual({ results: [], paginationToken: undefined });
+		expect(await createProjects(rl('ws_demo'))).toEqual({
+			results: [],
+			paginationToken: undefined,
+		});
 	});
 
 	it("uses Get Many's Workspace filter, picked from the list or typed as an ID", async () => {

@@ -1,8 +1,17 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idempotencyKey, recallCreated, rememberCreated } from '../../../nodes/Flora/helpers/idempotency';
+import {
+	idempotencyKey,
+	recallCreated,
+	rememberCreated,
+} from '../../../nodes/Flora/helpers/idempotency';
 
-function context(executionId: string, nodeId = 'node-1', runIndex = 0, instanceId = 'instance-a'): IExecuteFunctions {
+function context(
+	executionId: string,
+	nodeId = 'node-1',
+	runIndex = 0,
+	instanceId = 'instance-a',
+): IExecuteFunctions {
 	return {
 		getInstanceId: () => instanceId,
 		getExecutionId: () => executionId,
@@ -14,7 +23,9 @@ function context(executionId: string, nodeId = 'node-1', runIndex = 0, instanceI
 
 describe('Idempotency keys', () => {
 	it('are the same for the same call of the same item, so a retry reuses them', () => {
-		expect(idempotencyKey(context('e1'), 0, 'create')).toBe(idempotencyKey(context('e1'), 0, 'create'));
+		expect(idempotencyKey(context('e1'), 0, 'create')).toBe(
+			idempotencyKey(context('e1'), 0, 'create'),
+		);
 	});
 
 	it('differ per item, call kind, asset, node, loop run, execution and n8n instance', () => {
@@ -39,7 +50,9 @@ describe('Idempotency keys', () => {
 	it('use the user key as is for the create call and derive the others from it', () => {
 		expect(idempotencyKey(context('e1'), 0, 'create', 'my-key')).toBe('my-key');
 		const complete = idempotencyKey(context('e1'), 0, 'complete', 'my-key', 'asset_1');
-		expect(complete).toBe(idempotencyKey(context('e9', 'n', 3), 5, 'complete', 'my-key', 'asset_1'));
+		expect(complete).toBe(
+			idempotencyKey(context('e9', 'n', 3), 5, 'complete', 'my-key', 'asset_1'),
+		);
 		expect(complete).not.toBe('my-key');
 	});
 

@@ -8,11 +8,15 @@ describe('redactSecrets', () => {
 	});
 
 	it('removes bearer tokens and FLORA-shaped keys even when not told about them', () => {
-		expect(redactSecrets('Authorization: Bearer xyz.abc-123')).toBe('Authorization: Bearer [redacted]');
+		expect(redactSecrets('Authorization: Bearer xyz.abc-123')).toBe(
+			'Authorization: Bearer [redacted]',
+		);
 		expect(redactSecrets('used sk_live_9f8e7d')).toBe('used [redacted]');
 	});
 
 	it('leaves other text alone', () => {
-		expect(redactSecrets('Asset asset_123 is ready', ['sk_live_x'])).toBe('Asset asset_123 is ready');
+		expect(redactSecrets('Asset asset_123 is ready', ['sk_live_x'])).toBe(
+			'Asset asset_123 is ready',
+		);
 	});
 });

@@ -5,7 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import type { INodeProperties, INodePropertyCollection, INodePropertyModeTypeOptions } from 'n8n-workflow';
+import type {
+	INodeProperties,
+	INodePropertyCollection,
+	INodePropertyModeTypeOptions,
+} from 'n8n-workflow';
 import { NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { FloraApi } from '../../../credentials/FloraApi.credentials';
@@ -30,7 +34,10 @@ const CODEX_CATEGORIES = [
 ];
 
 /** Every parameter, with the collection options inside it, and its path for messages. */
-function allParameters(properties: INodeProperties[], prefix = ''): Array<[string, INodeProperties]> {
+function allParameters(
+	properties: INodeProperties[],
+	prefix = '',
+): Array<[string, INodeProperties]> {
 	return properties.flatMap((p) => {
 		const path = `${prefix}${p.name}`;
 		const nested = (p.options ?? []).filter(
@@ -109,7 +116,8 @@ describe('Flora node description', () => {
 			['credentials', new FloraApi().icon],
 		] as const) {
 			const { light, dark } = icon as { light: string; dark: string };
-			const read = (ref: string) => readFileSync(join(root, folder, ref.replace(/^file:/, '')), 'utf8');
+			const read = (ref: string) =>
+				readFileSync(join(root, folder, ref.replace(/^file:/, '')), 'utf8');
 			expect(read(light)).toMatch(/^<svg[^>]+viewBox="0 0 64 64"/);
 			expect(read(dark)).toMatch(/^<svg[^>]+viewBox="0 0 64 64"/);
 			expect(read(light)).not.toBe(read(dark));
@@ -122,7 +130,10 @@ describe('Flora node description', () => {
 		expect(codex.nodeVersion).toBe(`${description.version}.0`);
 		expect(codex.categories.length).toBeGreaterThan(0);
 		for (const category of codex.categories) expect(CODEX_CATEGORIES).toContain(category);
-		const links = [...codex.resources.primaryDocumentation, ...codex.resources.credentialDocumentation];
+		const links = [
+			...codex.resources.primaryDocumentation,
+			...codex.resources.credentialDocumentation,
+		];
 		expect(links.length).toBeGreaterThanOrEqual(2);
 		for (const { url } of links) expect(url).toMatch(/^https:\/\//);
 	});
@@ -171,9 +182,13 @@ describe('Flora node description', () => {
 		for (const workspace of [...byPath('workspace'), ...byPath('filters.workspaceId')]) {
 			const regex = idRegex(workspace);
 			expect(regex.test('ws_abc123')).toBe(true);
-			for (const bad of ['abc123', 'prj_abc', 'ws_', 'ws_ab c']) expect(regex.test(bad)).toBe(false);
+			for (const bad of ['abc123', 'prj_abc', 'ws_', 'ws_ab c'])
+				expect(regex.test(bad)).toBe(false);
 		}
-		for (const project of [...byPath('additionalFields.projectId'), ...byPath('filters.projectId')]) {
+		for (const project of [
+			...byPath('additionalFields.projectId'),
+			...byPath('filters.projectId'),
+		]) {
 			const regex = idRegex(project);
 			expect(regex.test('prj_abc123')).toBe(true);
 			for (const bad of ['abc123', 'ws_abc', 'prj_']) expect(regex.test(bad)).toBe(false);

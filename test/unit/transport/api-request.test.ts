@@ -18,8 +18,18 @@ type Answer = { statusCode: number; headers?: Record<string, string>; body?: unk
 function stubContext(answers: Answer[]) {
 	const calls: Array<{ credential: string; options: Record<string, any>; at: number }> = [];
 	const context = {
-		getNode: () => ({ name: 'Flora', type: 'n8n-nodes-flora.flora', typeVersion: 1, id: 'n1', parameters: {}, position: [0, 0] }),
-		getCredentials: async () => ({ apiKey: 'sk_live_unit_secret', baseUrl: 'https://flora.test/api/v1/' }),
+		getNode: () => ({
+			name: 'Flora',
+			type: 'n8n-nodes-flora.flora',
+			typeVersion: 1,
+			id: 'n1',
+			parameters: {},
+			position: [0, 0],
+		}),
+		getCredentials: async () => ({
+			apiKey: 'sk_live_unit_secret',
+			baseUrl: 'https://flora.test/api/v1/',
+		}),
 		getExecutionCancelSignal: () => undefined,
 		helpers: {
 			httpRequestWithAuthentication: async (credential: string, options: Record<string, any>) => {
@@ -66,7 +76,9 @@ describe('floraApiRequest', () => {
 			{ statusCode: 503 },
 			{ statusCode: 200, body: { ok: true } },
 		]);
-		await expect(floraApiRequest.call(context, { method: 'GET', path: '/workspaces' })).resolves.toEqual({ ok: true });
+		await expect(
+			floraApiRequest.call(context, { method: 'GET', path: '/workspaces' }),
+		).resolves.toEqual({ ok: true });
 		expect(calls).toHaveLength(4);
 	});
 
@@ -84,7 +96,9 @@ describe('floraApiRequest', () => {
 			{
 				statusCode: 400,
 				headers: { 'request-id': 'req_9' },
-				body: { error: { code: 'input_validation_error', message: 'Bearer sk_live_unit_secret is wrong' } },
+				body: {
+					error: { code: 'input_validation_error', message: 'Bearer sk_live_unit_secret is wrong' },
+				},
 			},
 		]);
 		const error = await floraApiRequest
@@ -119,7 +133,11 @@ describe('floraApiRequestAllItems', () => {
 			{ statusCode: 200, body: { assets: [{ a: 1 }, { a: 2 }], meta: { next_cursor: 'c1' } } },
 			{ statusCode: 200, body: { assets: [{ a: 3 }], meta: { next_cursor: null } } },
 		]);
-		const items = await floraApiRequestAllItems.call(context, { method: 'GET', path: '/assets', property: 'assets' });
+		const items = await floraApiRequestAllItems.call(context, {
+			method: 'GET',
+			path: '/assets',
+			property: 'assets',
+		});
 		expect(items).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
 		expect(calls.map((c) => c.options.qs)).toEqual([{ limit: 100 }, { limit: 100, cursor: 'c1' }]);
 	});
@@ -136,8 +154,16 @@ describe('floraApiRequestAllItems', () => {
 
 describe('maxAttempts', () => {
 	it('limits the attempts of one request below the policy', async () => {
-		const { context, calls } = stubContext([{ statusCode: 503 }, { statusCode: 503 }, { statusCode: 200 }]);
-		const outcome = await floraApiSend.call(context, { method: 'GET', path: '/workspaces', maxAttempts: 2 });
+		const { context, calls } = stubContext([
+			{ statusCode: 503 },
+			{ statusCode: 503 },
+			{ statusCode: 200 },
+		]);
+		const outcome = await floraApiSend.call(context, {
+			method: 'GET',
+			path: '/workspaces',
+			maxAttempts: 2,
+		});
 		expect(outcome).toMatchObject({ ok: false, error: { status: 503 } });
 		expect(calls).toHaveLength(2);
 	});

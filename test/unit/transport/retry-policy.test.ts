@@ -78,7 +78,9 @@ describe('FLORA error bodies', () => {
 	});
 
 	it('cope with a body that is not FLORA-shaped', () => {
-		expect(toErrorDetails({ statusCode: 502, headers: {}, body: '<html>Bad gateway</html>' }, [])).toEqual({
+		expect(
+			toErrorDetails({ statusCode: 502, headers: {}, body: '<html>Bad gateway</html>' }, []),
+		).toEqual({
 			status: 502,
 			code: 'http_502',
 			message: 'FLORA answered HTTP 502.',

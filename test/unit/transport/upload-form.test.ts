@@ -32,7 +32,14 @@ describe('Reading the upload form of a reservation', () => {
 		const form = readUploadForm({
 			upload: { url: 'https://u.example/up', fileField: 'upload', formFields: { a: '1', b: 2 } },
 		});
-		expect(form).toMatchObject({ fileField: 'upload', fields: [['a', '1'], ['b', '2']], method: 'POST' });
+		expect(form).toMatchObject({
+			fileField: 'upload',
+			fields: [
+				['a', '1'],
+				['b', '2'],
+			],
+			method: 'POST',
+		});
 		expect(form?.expiresAt).toBeUndefined();
 	});
 

@@ -209,12 +209,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	let contentType = optionalText(this, itemIndex, 'Content Type', fields.contentType);
 	let fileName = optionalText(this, itemIndex, 'File Name', fields.fileName);
 	const folder = optionalText(this, itemIndex, 'Folder', fields.folder);
-	const projectId = validateProjectId(
-		this,
-		itemIndex,
-		'Project',
-		locatorValue(fields.projectId),
-	);
+	const projectId = validateProjectId(this, itemIndex, 'Project', locatorValue(fields.projectId));
 	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
 	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
 		fail(
