@@ -4,8 +4,13 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { redactSecrets } from '../helpers/redact';
 import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
-import { operations } from './asset';
-import type { FloraOperation } from './asset';
+import * as asset from './asset';
+import type { FloraOperation, FloraOperations } from './types';
+
+/** Every resource's operations, by `resource` value. */
+const resources: Record<string, FloraOperations> = {
+	asset: asset.operations,
+};
 
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -18,8 +23,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operationName = this.getNodeParameter('operation', 0) as string;
-	const operation: FloraOperation<unknown> | undefined =
-		resource === 'asset' ? operations[operationName] : undefined;
+	const operation: FloraOperation<unknown> | undefined = resources[resource]?.[operationName];
 	if (!operation) {
 		throw new NodeOperationError(
 			this.getNode(),

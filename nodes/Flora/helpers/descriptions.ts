@@ -1,8 +1,6 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
-export const WORKSPACE_ID_PATTERN = '^ws_\\S+$';
-export const PROJECT_ID_PATTERN = '^prj_\\S+$';
-export const ASSET_ID_PATTERN = '^asset_\\S+$';
+import { ID_PATTERNS } from './ids';
 
 /** The target workspace, picked from FLORA's list or typed as an ID. */
 export const workspaceLocator: INodeProperties = {
@@ -33,7 +31,7 @@ export const workspaceLocator: INodeProperties = {
 				{
 					type: 'regex',
 					properties: {
-						regex: WORKSPACE_ID_PATTERN,
+						regex: ID_PATTERNS.workspace,
 						errorMessage: 'A workspace ID starts with ws_ (for example ws_abc123)',
 					},
 				},
@@ -72,7 +70,7 @@ export function projectLocator(
 					{
 						type: 'regex',
 						properties: {
-							regex: PROJECT_ID_PATTERN,
+							regex: ID_PATTERNS.project,
 							errorMessage: 'A project ID starts with prj_ (for example prj_abc123)',
 						},
 					},

@@ -1,12 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { itemError } from './errors';
+import type { FloraIdKind } from './ids';
+import { exampleId, ID_PREFIXES, isFloraId } from './ids';
 
-/**
- * Checks on what the user typed, run for every item before any request is sent,
- * so that a bad item never leaves half-created assets behind. Each message names
- * the field and says how to fix it.
- */
+// Checks on what the user typed, run for every item before any request is sent,
+// so that a bad item never leaves half-created assets behind. Each message names
+// the field and says how to fix it.
 
 export const LIMITS = {
 	waitTimeout: { min: 1, max: 3600 },
@@ -33,15 +33,6 @@ export const ALLOWED_CONTENT_TYPES = [
 	'application/pdf',
 ];
 
-export function fail(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	message: string,
-	description?: string,
-): never {
-	throw itemError(context, itemIndex, message, description);
-}
-
 function typeName(value: unknown): string {
 	if (value === null) return 'null';
 	if (Array.isArray(value)) return 'a list';
@@ -60,7 +51,7 @@ export function optionalText(
 ): string | undefined {
 	if (value === undefined || value === null || value === '') return undefined;
 	if (typeof value !== 'string') {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`${label} must be text, but it is ${typeName(value)}`,
@@ -68,7 +59,7 @@ export function optionalText(
 		);
 	}
 	if (value.trim() === '') {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`${label} contains only spaces`,
@@ -86,8 +77,43 @@ export function requiredText(
 	fix: string,
 ): string {
 	const text = optionalText(context, itemIndex, label, value);
-	if (text === undefined) fail(context, itemIndex, `${label} is empty`, fix);
+	if (text === undefined) throw itemError(context, itemIndex, `${label} is empty`, fix);
 	return text;
+}
+
+const ID_NAMES: Record<FloraIdKind, string> = {
+	workspace: 'workspace',
+	project: 'project',
+	asset: 'asset',
+	run: 'run',
+	technique: 'technique',
+};
+
+/**
+ * A FLORA ID typed or mapped by the user: undefined when optional and empty,
+ * otherwise checked against the ID's format, with a message naming the field.
+ */
+export function validateId(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	kind: FloraIdKind,
+	label: string,
+	value: unknown,
+	fix: ({ required: true; emptyHint: string } | { required: false }) & { idLabel?: string },
+): string | undefined {
+	const id = fix.required
+		? requiredText(context, itemIndex, label, value, fix.emptyHint)
+		: optionalText(context, itemIndex, label, value);
+	if (id !== undefined && !isFloraId(kind, id)) {
+		const name = ID_NAMES[kind];
+		throw itemError(
+			context,
+			itemIndex,
+			`${fix.idLabel ?? label} "${id}" is not a FLORA ${name} ID`,
+			`A ${name} ID starts with ${ID_PREFIXES[kind]} and has no spaces (for example ${exampleId(kind)}).${fix.required ? '' : ' Pick it from the list, or clear the field.'}`,
+		);
+	}
+	return id;
 }
 
 export function validateWorkspaceId(
@@ -95,22 +121,12 @@ export function validateWorkspaceId(
 	itemIndex: number,
 	value: unknown,
 ): string {
-	const id = requiredText(
-		context,
-		itemIndex,
-		'Workspace',
-		value,
-		'Pick a workspace from the list, or switch to "ID" and enter a workspace ID such as ws_abc123.',
-	);
-	if (!/^ws_\S+$/.test(id)) {
-		fail(
-			context,
-			itemIndex,
-			`Workspace ID "${id}" is not a FLORA workspace ID`,
-			'A workspace ID starts with ws_ and has no spaces (for example ws_abc123). Pick the workspace from the list to be sure.',
-		);
-	}
-	return id;
+	return validateId(context, itemIndex, 'workspace', 'Workspace', value, {
+		required: true,
+		idLabel: 'Workspace ID',
+		emptyHint:
+			'Pick a workspace from the list, or switch to "ID" and enter a workspace ID such as ws_abc123.',
+	}) as string;
 }
 
 export function validateProjectId(
@@ -119,16 +135,7 @@ export function validateProjectId(
 	label: string,
 	value: unknown,
 ): string | undefined {
-	const id = optionalText(context, itemIndex, label, value);
-	if (id !== undefined && !/^prj_\S+$/.test(id)) {
-		fail(
-			context,
-			itemIndex,
-			`${label} "${id}" is not a FLORA project ID`,
-			'A project ID starts with prj_ and has no spaces (for example prj_abc123). Pick the project from the list, or clear the field.',
-		);
-	}
-	return id;
+	return validateId(context, itemIndex, 'project', label, value, { required: false });
 }
 
 export function validateAssetId(
@@ -136,22 +143,11 @@ export function validateAssetId(
 	itemIndex: number,
 	value: unknown,
 ): string {
-	const id = requiredText(
-		context,
-		itemIndex,
-		'Asset ID',
-		value,
-		'Enter the ID of a FLORA asset, such as asset_abc123 (the asset_id field of a created asset).',
-	);
-	if (!/^asset_\S+$/.test(id)) {
-		fail(
-			context,
-			itemIndex,
-			`Asset ID "${id}" is not a FLORA asset ID`,
-			'An asset ID starts with asset_ and has no spaces (for example asset_abc123).',
-		);
-	}
-	return id;
+	return validateId(context, itemIndex, 'asset', 'Asset ID', value, {
+		required: true,
+		emptyHint:
+			'Enter the ID of a FLORA asset, such as asset_abc123 (the asset_id field of a created asset).',
+	}) as string;
 }
 
 /** Only public HTTPS URLs: FLORA fetches them server-side and refuses anything else. */
@@ -171,7 +167,7 @@ export function validateSourceUrl(
 	try {
 		url = new URL(text);
 	} catch {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`URL "${text}" is not a valid address`,
@@ -179,7 +175,7 @@ export function validateSourceUrl(
 		);
 	}
 	if (url.protocol !== 'https:') {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`URL must use HTTPS, but it starts with "${url.protocol}"`,
@@ -187,7 +183,7 @@ export function validateSourceUrl(
 		);
 	}
 	if (url.username || url.password) {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			'URL contains a user name or password',
@@ -195,7 +191,7 @@ export function validateSourceUrl(
 		);
 	}
 	if (/\s/.test(text)) {
-		fail(context, itemIndex, 'URL contains spaces', 'Encode spaces in the URL as %20.');
+		throw itemError(context, itemIndex, 'URL contains spaces', 'Encode spaces in the URL as %20.');
 	}
 	return url.toString();
 }
@@ -209,7 +205,7 @@ export function validateContentType(
 	if (value === undefined) return;
 	const base = value.split(';')[0].trim().toLowerCase();
 	if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(base)) {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`Content Type "${value}" is not a media type`,
@@ -217,7 +213,7 @@ export function validateContentType(
 		);
 	}
 	if (!ALLOWED_CONTENT_TYPES.includes(base)) {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`FLORA does not accept files of type "${base}"`,
@@ -236,7 +232,7 @@ export function validateNumberInRange(
 ): number {
 	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 	if (typeof n !== 'number' || !Number.isFinite(n) || n < range.min || n > range.max) {
-		fail(
+		throw itemError(
 			context,
 			itemIndex,
 			`${label} must be a number from ${range.min} to ${range.max}${unit}, but it is ${JSON.stringify(value)}`,

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { isFloraId } from '../helpers/ids';
 import { floraApiRequest } from '../transport';
 
 // FLORA's workspace and project list entries carry no web address (spec 1.6.0), and
@@ -91,7 +92,7 @@ function selectedWorkspace(context: ILoadOptionsFunctions): string {
 			description: `FLORA lists projects per workspace. Set ${field}, then open this list again.`,
 		});
 	}
-	if (!/^ws_\S+$/.test(id)) {
+	if (!isFloraId('workspace', id)) {
 		throw new NodeOperationError(context.getNode(), `"${id}" is not a FLORA workspace ID`, {
 			description: `Projects are listed for the workspace in ${field}; a workspace ID starts with ws_ (for example ws_abc123).`,
 		});

@@ -228,9 +228,11 @@ export type FloraOutcome =
 /**
  * The one place that sends authenticated requests to the FLORA API: adds the
  * Idempotency-Key, retries 429/5xx/network failures within a budget, and gives
- * back FLORA's final answer, with any error's text free of the API key.
+ * back FLORA's final answer, with any error's text free of the API key. Never
+ * throws for FLORA's answers: an error comes back as `{ ok: false, error }` for
+ * callers that handle it (a 409 on a replayed create, a 404 on Get).
  */
-export async function floraApiSend(
+export async function floraApiTryRequest(
 	this: FloraContext,
 	request: FloraRequest,
 ): Promise<FloraOutcome> {
@@ -320,12 +322,12 @@ export async function floraApiSend(
 	}
 }
 
-/** Like floraApiSend, but FLORA's errors become NodeApiErrors. */
+/** Like floraApiTryRequest, but throws FLORA's errors as NodeApiErrors. */
 export async function floraApiRequest(
 	this: FloraContext,
 	request: FloraRequest,
 ): Promise<IDataObject> {
-	const outcome = await floraApiSend.call(this, request);
+	const outcome = await floraApiTryRequest.call(this, request);
 	if (!outcome.ok) throw new FloraApiError(this, outcome.error, request.itemIndex);
 	return outcome.body;
 }

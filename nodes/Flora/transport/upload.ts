@@ -3,11 +3,9 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-wo
 import { parseJsonBody } from '../helpers/json';
 import { redactSecrets } from '../helpers/redact';
 
-/**
- * The bytes' journey to the upload host (ImageKit behind FLORA's signed upload):
- * a multipart POST of the issued form fields, verbatim and in order, then the
- * file last, with an exact Content-Length and no FLORA credentials.
- */
+// The bytes' journey to the upload host (ImageKit behind FLORA's signed upload):
+// a multipart POST of the issued form fields, verbatim and in order, then the
+// file last, with an exact Content-Length and no FLORA credentials.
 
 /** An upload form as FLORA issues it, normalised from snake_case or camelCase. */
 export interface UploadForm {

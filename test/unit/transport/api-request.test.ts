@@ -3,7 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import {
 	floraApiRequest,
 	floraApiRequestAllItems,
-	floraApiSend,
+	floraApiTryRequest,
 	RETRY_POLICY,
 } from '../../../nodes/Flora/transport';
 
@@ -114,14 +114,14 @@ describe('floraApiRequest', () => {
 
 	it('gives up after the attempt limit with the last answer', async () => {
 		const { context, calls } = stubContext(Array.from({ length: 6 }, () => ({ statusCode: 502 })));
-		const outcome = await floraApiSend.call(context, { method: 'GET', path: '/workspaces' });
+		const outcome = await floraApiTryRequest.call(context, { method: 'GET', path: '/workspaces' });
 		expect(outcome).toMatchObject({ ok: false, error: { status: 502 } });
 		expect(calls).toHaveLength(RETRY_POLICY.maxAttempts);
 	});
 
 	it('reports a network failure that is not transient without retrying', async () => {
 		const { context, calls } = stubContext([netError('ERR_INVALID_URL')]);
-		const outcome = await floraApiSend.call(context, { method: 'GET', path: '/workspaces' });
+		const outcome = await floraApiTryRequest.call(context, { method: 'GET', path: '/workspaces' });
 		expect(outcome).toMatchObject({ ok: false, error: { code: 'network_error', status: 0 } });
 		expect(calls).toHaveLength(1);
 	});
@@ -159,7 +159,7 @@ describe('maxAttempts', () => {
 			{ statusCode: 503 },
 			{ statusCode: 200 },
 		]);
-		const outcome = await floraApiSend.call(context, {
+		const outcome = await floraApiTryRequest.call(context, {
 			method: 'GET',
 			path: '/workspaces',
 			maxAttempts: 2,

@@ -7,14 +7,12 @@ import type {
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { locatorValue, projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import { getItemBinarySource } from '../../helpers/binary';
 import { FloraCancelledError, itemError } from '../../helpers/errors';
 import type { ItemProgress } from '../../helpers/errors';
-import { idempotencyKey, recallCreated, rememberCreated } from '../../helpers/idempotency';
 import {
-	fail,
 	LIMITS,
 	optionalText,
-	requiredText,
 	validateContentType,
 	validateNumberInRange,
 	validateProjectId,
@@ -22,14 +20,15 @@ import {
 	validateWorkspaceId,
 } from '../../helpers/validation';
 import { waitFor } from '../../helpers/wait';
-import { cancelSignalOf, FloraApiError, floraApiRequest, floraApiSend } from '../../transport';
-import type { UploadForm, UploadSource } from '../../transport/upload';
 import {
-	binaryUploadSource,
-	readUploadForm,
-	sendToUploadHost,
-	UploadFailedError,
-} from '../../transport/upload';
+	cancelSignalOf,
+	FloraApiError,
+	floraApiRequest,
+	floraApiTryRequest,
+} from '../../transport';
+import { idempotencyKey, recoverCreatedAsset, rememberCreated } from '../../transport/idempotency';
+import type { UploadForm, UploadSource } from '../../transport/upload';
+import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
 
 const properties: INodeProperties[] = [
 	workspaceLocator,
@@ -212,7 +211,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const projectId = validateProjectId(this, itemIndex, 'Project', locatorValue(fields.projectId));
 	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
 	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
-		fail(
+		throw itemError(
 			this,
 			itemIndex,
 			`Idempotency Key is ${userKey.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
@@ -234,66 +233,20 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	if (source === 'url') {
 		sourceValue = validateSourceUrl(this, itemIndex, this.getNodeParameter('url', itemIndex));
 	} else if (source === 'binary') {
-		if (isToolExecution(this)) {
-			fail(
-				this,
-				itemIndex,
-				'Binary files cannot be passed to this tool by an AI agent',
-				'An agent cannot hand binary data to a tool. Give the agent the URL source instead (a public HTTPS link), or use this node in a normal workflow step after the node that makes the file.',
-			);
-		}
-		const propertyName = requiredText(
+		upload = await getItemBinarySource(
 			this,
 			itemIndex,
 			'Input Binary Field',
 			this.getNodeParameter('binaryPropertyName', itemIndex),
-			'Enter the name of the binary property that holds the file (usually "data").',
+			{
+				contentType,
+				fileName,
+				contentTypeField: 'Additional Fields → Content Type',
+				fileNameField: 'Additional Fields → File Name',
+			},
 		);
-		const binary = item?.binary?.[propertyName];
-		if (!binary) {
-			const present = Object.keys(item?.binary ?? {});
-			fail(
-				this,
-				itemIndex,
-				`This item has no binary field "${propertyName}"`,
-				present.length
-					? `Its binary fields are: ${present.join(', ')}. Set Input Binary Field to one of them.`
-					: 'It has no binary data at all. Make sure the previous node outputs a file (for example HTTP Request with Response Format "File", or Read/Write Files from Disk).',
-			);
-		}
-		this.helpers.assertBinaryData(itemIndex, propertyName);
-		contentType = contentType ?? binary.mimeType;
-		fileName = fileName ?? binary.fileName;
-		// Checked here, before the binary store is read, with a hint when the type came from the file.
-		validateContentType(this, itemIndex, contentType, fields.contentType === undefined);
-		if (!contentType) {
-			fail(
-				this,
-				itemIndex,
-				`The binary field "${propertyName}" has no MIME type`,
-				'Set Additional Fields → Content Type, for example image/png.',
-			);
-		}
-		if (!fileName) {
-			fail(
-				this,
-				itemIndex,
-				`The binary field "${propertyName}" has no file name`,
-				'Set Additional Fields → File Name, for example hero.png.',
-			);
-		}
-		upload = await binaryUploadSource.call(this, itemIndex, propertyName, binary, {
-			fileName,
-			contentType,
-		});
-		if (!(upload.size > 0)) {
-			fail(
-				this,
-				itemIndex,
-				`The file in binary field "${propertyName}" is empty (0 bytes)`,
-				'Check the node that produced the file; FLORA cannot store an empty file.',
-			);
-		}
+		contentType = upload.contentType;
+		fileName = upload.fileName;
 	}
 	if (source !== 'binary') validateContentType(this, itemIndex, contentType, false);
 
@@ -314,17 +267,12 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	};
 }
 
-function isToolExecution(context: IExecuteFunctions): boolean {
-	return typeof context.isToolExecution === 'function' && context.isToolExecution();
-}
-
 // How many fresh upload forms one item may use before it gives up.
 const MAX_UPLOAD_ATTEMPTS = 3;
 // A form this close to its expiry is renewed before use: a large file may take
 // minutes on the wire, and the host checks expiry when the request arrives.
 const EXPIRY_MARGIN_MS = 60_000;
 const POLL_SCHEDULE_MS = [250, 500, 1000];
-const CLOCK_SKEW_MS = 60_000;
 const POLL_MAX_MS = 2000;
 
 /** Creates one asset: reserve, upload, complete, wait for ready. */
@@ -361,7 +309,7 @@ async function reserve(
 	key: string,
 	startedAt: number,
 ): Promise<IDataObject> {
-	const outcome = await floraApiSend.call(this, {
+	const outcome = await floraApiTryRequest.call(this, {
 		method: 'POST',
 		path: '/assets',
 		body: item.body,
@@ -375,7 +323,7 @@ async function reserve(
 	if (outcome.error.code !== 'idempotency_duplicate') {
 		throw new FloraApiError(this, outcome.error, itemIndex);
 	}
-	const recovered = await recoverCreated.call(this, itemIndex, item, key, startedAt);
+	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt);
 	if (recovered) return recovered;
 	throw itemError(
 		this,
@@ -383,60 +331,6 @@ async function reserve(
 		'FLORA already accepted this create request, but the asset it made could not be identified',
 		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
 	);
-}
-
-/** Finds the asset an earlier, accepted try created, only when exactly one fits. */
-async function recoverCreated(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	item: CreateItem,
-	key: string,
-	startedAt: number,
-): Promise<IDataObject | undefined> {
-	const remembered = recallCreated(key);
-	if (remembered) {
-		return await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `/assets/${encodeURIComponent(remembered)}`,
-			itemIndex,
-		});
-	}
-	const name = item.body.file_name;
-	if (typeof name !== 'string') return undefined;
-	const page = await floraApiRequest.call(this, {
-		method: 'GET',
-		path: '/assets',
-		qs: {
-			workspace_id: item.body.workspace_id,
-			...(item.body.project_id ? { project_id: item.body.project_id } : {}),
-			query: name,
-			limit: 100,
-		},
-		itemIndex,
-	});
-	const via = item.source === 'url' ? 'url' : 'signed_url';
-	// The lost answer was to a request this item sent after `startedAt`; a little
-	// slack covers the difference between FLORA's clock and this machine's.
-	const since = startedAt - CLOCK_SKEW_MS;
-	const candidates = ((page.assets as IDataObject[] | undefined) ?? []).filter((asset) => {
-		const created = Number(asset.created_at);
-		const createdMs = created < 1e12 ? created * 1000 : created;
-		return (
-			asset.name === name &&
-			asset.uploaded_via === via &&
-			Number.isFinite(createdMs) &&
-			createdMs >= since &&
-			(item.body.content_type === undefined || asset.content_type === item.body.content_type) &&
-			(item.body.project_id === undefined || asset.project_id === item.body.project_id) &&
-			(item.source !== 'binary' || asset.status === 'pending_upload')
-		);
-	});
-	if (candidates.length !== 1) return undefined;
-	return await floraApiRequest.call(this, {
-		method: 'GET',
-		path: `/assets/${encodeURIComponent(String(candidates[0].asset_id))}`,
-		itemIndex,
-	});
 }
 
 /** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */
@@ -503,7 +397,7 @@ async function complete(
 	assetId: string,
 ): Promise<IDataObject> {
 	const path = `/assets/${encodeURIComponent(assetId)}`;
-	const outcome = await floraApiSend.call(this, {
+	const outcome = await floraApiTryRequest.call(this, {
 		method: 'POST',
 		path: `${path}/complete`,
 		idempotencyKey: idempotencyKey(this, itemIndex, 'complete', item.userKey, assetId),

@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { itemError } from '../../helpers/errors';
 import { validateAssetId } from '../../helpers/validation';
-import { FloraApiError, floraApiSend } from '../../transport';
+import { FloraApiError, floraApiTryRequest } from '../../transport';
 
 const properties: INodeProperties[] = [
 	{
@@ -32,7 +32,7 @@ export async function execute(
 	itemIndex: number,
 	assetId: string,
 ): Promise<INodeExecutionData[]> {
-	const outcome = await floraApiSend.call(this, {
+	const outcome = await floraApiTryRequest.call(this, {
 		method: 'GET',
 		path: `/assets/${encodeURIComponent(assetId)}`,
 		itemIndex,

@@ -1,25 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
-import type { ItemProgress } from '../../helpers/errors';
+import type { FloraOperations } from '../types';
 import * as create from './create.operation';
 import * as get from './get.operation';
 import * as getAll from './getAll.operation';
 
-/** One operation: validate an item without sending anything, then run it. */
-export interface FloraOperation<Prepared> {
-	description: INodeProperties[];
-	prepare(this: IExecuteFunctions, itemIndex: number): Promise<Prepared>;
-	execute(
-		this: IExecuteFunctions,
-		itemIndex: number,
-		prepared: Prepared,
-		progress: ItemProgress,
-	): Promise<INodeExecutionData[]>;
-	/** Items in flight at once; 1 when absent. */
-	concurrency?(this: IExecuteFunctions): number;
-}
-
-export const operations: Record<string, FloraOperation<unknown>> = {
+export const operations: FloraOperations = {
 	create,
 	get,
 	getAll,

@@ -4,7 +4,7 @@ import {
 	idempotencyKey,
 	recallCreated,
 	rememberCreated,
-} from '../../../nodes/Flora/helpers/idempotency';
+} from '../../../nodes/Flora/transport/idempotency';
 
 function context(
 	executionId: string,
