@@ -1,4 +1,5 @@
 import { startSimulator } from './index';
+import { DEFAULT_WORKSPACES } from './store';
 import type { Simulator, SimulatorOptions } from './types';
 
 const USAGE = `Usage: npm run simulator -- [options]
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   redirect origin  ${sim.redirectOrigin}
   CDN origin       ${sim.cdnOrigin}   (run outputs and asset files, no key)
   API key          ${sim.apiKey}
-  webhook secrets  ${Object.entries(await secretsOf(sim))
+  webhook secrets  ${Object.entries(secretsOf(sim, opts))
 		.map(([ws, s]) => `${ws}=${s}`)
 		.join('  ')}
 
@@ -161,9 +162,11 @@ Ctrl-C to stop.`);
 	process.on('SIGTERM', () => void stop());
 }
 
-async function secretsOf(sim: Simulator): Promise<Record<string, string>> {
-	const info = await fetch(`${sim.apiOrigin}/__sim/webhook-secrets`);
-	return ((await info.json()) as { webhook_secrets: Record<string, string> }).webhook_secrets;
+function secretsOf(sim: Simulator, opts: SimulatorOptions): Record<string, string> {
+	const workspaces = opts.workspaces ?? DEFAULT_WORKSPACES;
+	return Object.fromEntries(
+		workspaces.map((w) => [w.workspace_id, sim.gen.webhookSecret(w.workspace_id)]),
+	);
 }
 
 void main();
