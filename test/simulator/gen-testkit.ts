@@ -135,3 +135,18 @@ export function download(
 		r.end();
 	});
 }
+
+/**
+ * The observed states follow `expected` in order (states may be skipped between reads) and end on
+ * its last state.
+ */
+export function inOrder(answers: Array<{ status: string }>, expected: string[]): boolean {
+	const seen = statusOrder(answers);
+	let at = 0;
+	for (const s of seen) {
+		const i = expected.indexOf(s, at);
+		if (i < 0) return false;
+		at = i;
+	}
+	return seen[seen.length - 1] === expected[expected.length - 1];
+}

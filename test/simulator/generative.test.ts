@@ -1,5 +1,5 @@
 import { MODELS } from './catalog';
-import { pollRun, sleep, statusOrder } from './gen-testkit';
+import { inOrder, pollRun, sleep, statusOrder } from './gen-testkit';
 import { startSimulator } from './index';
 import { SpecValidator } from './openapi';
 import { Client, formFor, pngBytes, req, upload } from './testkit';
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 beforeEach(() => {
 	sim.reset();
-	sim.configure({ runDurationMs: 300, runDurationOverrides: {} });
+	sim.configure({ runDurationMs: 300, runPendingShare: 0.2, runDurationOverrides: {} });
 });
 
 const PRJ = 'prj_' as const;
@@ -101,6 +101,7 @@ describe('POST /generate', () => {
 	});
 
 	it('moves pending → running → completed with rising progress and real outputs', async () => {
+		sim.configure({ runDurationMs: 1500, runPendingShare: 0.3 });
 		const r = await generate({ model: 'flora-image-1', params: { num_images: 2, seed: 7 } });
 		const answers = await pollRun(api, `/runs/${r.json.run_id}`);
 		expect(statusOrder(answers)).toEqual(['pending', 'running', 'completed']);
@@ -383,6 +384,7 @@ describe('techniques', () => {
 	});
 
 	it('runs a technique: 201 with the run, then completes with one output per technique output', async () => {
+		sim.configure({ runDurationMs: 1500, runPendingShare: 0.3 });
 		const prj = await projectOf();
 		const r = await api.post('/techniques/product-photo-variants/runs', {
 			workspace_id: 'ws_demo',
@@ -632,7 +634,13 @@ describe('run failures and runs that never end', () => {
 		sim.gen.injectRunFault({ kind: 'fail', code });
 		const r = await generate();
 		const answers = await pollRun(api, `/runs/${r.json.run_id}`);
-		expect(statusOrder(answers)).toEqual(['pending', 'running', 'failed']);
+		// Observed states come in order; the record has every step.
+		expect(inOrder(answers, ['pending', 'running', 'failed'])).toBe(true);
+		expect(sim.gen.run(r.json.run_id)!.timeline.map((t) => t.status)).toEqual([
+			'pending',
+			'running',
+			'failed',
+		]);
 		const last = answers.pop();
 		expect(last.error_code).toBe(code);
 		expect(last.error_message).toEqual(expect.any(String));
@@ -651,7 +659,7 @@ describe('run failures and runs that never end', () => {
 		});
 		const r = await generate();
 		const answers = await pollRun(api, `/runs/${r.json.run_id}`);
-		expect(statusOrder(answers)).toEqual(['pending', 'failed']);
+		expect(inOrder(answers, ['pending', 'failed'])).toBe(true);
 		expect(answers.pop()).toMatchObject({
 			error_code: 'BILLING_NOT_ENOUGH_CREDITS',
 			error_message: 'Workspace is out of credits.',
@@ -682,7 +690,8 @@ describe('run failures and runs that never end', () => {
 		const r = await generate();
 		const answers = await pollRun(api, `/runs/${r.json.run_id}`, { everyMs: 50, maxPolls: 20 });
 		expect(answers).toHaveLength(20);
-		expect(statusOrder(answers)).toEqual(['pending', 'running']);
+		expect(inOrder(answers, ['pending', 'running'])).toBe(true);
+		expect(answers[answers.length - 1].status).toBe('running');
 		expect(Math.max(...answers.map((a) => a.progress))).toBeLessThan(1);
 		await sleep(400);
 		expect((await api.get(`/runs/${r.json.run_id}`)).json.status).toBe('running');
