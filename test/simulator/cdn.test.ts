@@ -170,7 +170,9 @@ describe('CDN origin', () => {
 	it('answers 404 for unknown files and pending assets, 405 for other methods', async () => {
 		expect((await download(`${sim.cdnOrigin}/outputs/run_x/out_y.png`)).status).toBe(404);
 		const created = await api.reserve();
-		expect((await download(created.url)).status).toBe(404);
+		expect((await download(`${sim.cdnOrigin}/assets/${created.asset_id}/hero.png`)).status).toBe(
+			404,
+		);
 		expect((await req(`${sim.cdnOrigin}/outputs/x`, { method: 'POST', body: 'x' })).status).toBe(
 			405,
 		);
@@ -188,10 +190,24 @@ describe('CDN origin', () => {
 			content_type: 'application/pdf',
 			file_name: 'board.pdf',
 		});
-		const d = await download(asset.url);
+		// FLORA's URL shape by default; the same file is on the CDN.
+		expect(asset.url).toMatch(/^https:\/\/ik\.imagekit\.io\/flora-sim\/ws_demo\//);
+		expect(expected.url).toBe(`${sim.cdnOrigin}/assets/${asset.asset_id}/board.pdf`);
+		const d = await download(expected.url);
 		expect(d.sha256).toBe(expected.sha256);
+		expect(d.size).toBe(200_000);
 		expect(d.headers['content-disposition']).toBe('attachment; filename="board.pdf"');
 		expect(sim.record.downloads[0].kind).toBe('asset');
+		sim.configure({ assetUrlStyle: 'cdn' });
+		try {
+			const [onCdn] = sim.seedAssets(1, { name: 'cut.mp4', content_type: 'video/mp4' });
+			expect(onCdn.url).toBe(`${sim.cdnOrigin}/assets/${onCdn.asset_id}/cut.mp4`);
+			const got = await download(onCdn.url);
+			expect(got.headers['content-type']).toBe('video/mp4');
+			expect(got.sha256).toBe((await sim.gen.assetFile(onCdn.asset_id))!.sha256);
+		} finally {
+			sim.configure({ assetUrlStyle: 'imagekit' });
+		}
 	});
 
 	it('reset clears runs, callbacks and downloads', async () => {

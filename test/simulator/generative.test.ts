@@ -10,7 +10,12 @@ let api: Client;
 const spec = new SpecValidator();
 
 beforeAll(async () => {
-	sim = await startSimulator({ quiet: true, runDurationMs: 300, largeOutputBytes: 1024 * 1024 });
+	sim = await startSimulator({
+		quiet: true,
+		runDurationMs: 300,
+		largeOutputBytes: 1024 * 1024,
+		assetUrlStyle: 'cdn',
+	});
 	api = new Client(sim);
 });
 afterAll(() => sim.close());
