@@ -18,6 +18,7 @@ const USAGE = `Usage: npm run simulator -- [options]
   --large-output-bytes <n>  size of the large output (default 536870912)
   --callback-backoff-ms <n> first retry delay of a run callback (default 1000)
   --webhook-secret <ws_id=whsec_…>  webhook secret of a workspace (repeatable)
+  --asset-urls <imagekit|cdn>  asset url shape; cdn makes them downloadable (default imagekit)
   --quiet             no request log
   -h, --help`;
 
@@ -83,6 +84,9 @@ function parseArgs(argv: string[]): SimulatorOptions {
 				opts.webhookSecrets = { ...opts.webhookSecrets, [v.slice(0, eq)]: v.slice(eq + 1) };
 				break;
 			}
+			case '--asset-urls':
+				opts.assetUrlStyle = value() as SimulatorOptions['assetUrlStyle'];
+				break;
 			case '--quiet':
 				opts.quiet = true;
 				break;
