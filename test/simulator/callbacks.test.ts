@@ -166,6 +166,19 @@ describe('run callbacks', () => {
 		}
 	});
 
+	it('stops retrying after a reset', async () => {
+		answers = Array(10).fill(500);
+		await generateWithCallback();
+		await until(() => receiver.received.length >= 1);
+		sim.reset();
+		await new Promise((r) => setTimeout(r, 300));
+		const after = receiver.received.length;
+		await new Promise((r) => setTimeout(r, 300));
+		expect(receiver.received.length).toBe(after);
+		expect(after).toBeLessThan(4);
+		expect(sim.record.callbacks).toEqual([]);
+	});
+
 	it('sends nothing for a run without callback_url', async () => {
 		const r = await api.post('/generate', {
 			type: 'text',
