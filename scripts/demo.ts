@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the shipped example workflow (test/e2e/workflows/example-generated-image-to-flora.json:
+ * `npm run demo`: the shipped example workflow (examples/generated-image-to-flora.json:
  * a PNG drawn by a Code node -> Convert to File -> Flora: Create Asset) run in a real n8n
  * against the FLORA simulator. Installs what is missing (n8n into the cache), builds and
  * packs the package, installs it into a fresh n8n user folder, runs the workflow, prints
@@ -9,18 +9,18 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-import { startSimulator, type Simulator } from '../simulator';
-import { cacheRoot, ensureN8n } from '../e2e/lib/install';
-import { resolveLine } from '../e2e/lib/lines';
-import { N8nHome } from '../e2e/lib/n8n';
-import { buildAndPack, REPO_ROOT } from '../e2e/lib/package';
+import { startSimulator, type Simulator } from '../test/simulator';
+import { cacheRoot, ensureN8n } from '../test/n8n/install';
+import { resolveLine } from '../test/n8n/lines';
+import { N8nHome } from '../test/n8n/n8n';
+import { buildAndPack, REPO_ROOT } from '../test/n8n/package';
 import {
 	EXAMPLE_FLORA_NODE,
 	EXAMPLE_WORKFLOW_FILE,
 	exampleWorkflow,
 	SIM_CREDENTIAL,
 	simulatorCredential,
-} from '../e2e/lib/workflows';
+} from '../test/n8n/workflows';
 
 const WORKFLOW_ID = 'floraDemoExample';
 const say = (message: string) => process.stderr.write(`[demo] ${message}\n`);

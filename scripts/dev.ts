@@ -15,13 +15,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { startSimulator, type Simulator } from '../simulator';
-import { ensureN8n } from '../e2e/lib/install';
-import { resolveLine } from '../e2e/lib/lines';
-import { N8nHome } from '../e2e/lib/n8n';
-import { REPO_ROOT } from '../e2e/lib/package';
-import { cleanEnv, killGroup, runToFiles, tail } from '../e2e/lib/proc';
-import { exampleWorkflow, SIM_CREDENTIAL, simulatorCredential } from '../e2e/lib/workflows';
+import { startSimulator, type Simulator } from '../test/simulator';
+import { ensureN8n } from '../test/n8n/install';
+import { resolveLine } from '../test/n8n/lines';
+import { N8nHome } from '../test/n8n/n8n';
+import { REPO_ROOT } from '../test/n8n/package';
+import { cleanEnv, killGroup, runToFiles, tail } from '../test/n8n/proc';
+import { exampleWorkflow, SIM_CREDENTIAL, simulatorCredential } from '../test/n8n/workflows';
 
 const DEV_DIR = join(REPO_ROOT, '.tmp', 'n8n-dev');
 const WORKFLOW_ID = 'floraDevExample1';

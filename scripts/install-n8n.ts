@@ -3,8 +3,8 @@
  *   npm run e2e:install                 every line of FLORA_E2E_LINES (default 2.41.1,1.123.x)
  *   npm run e2e:install -- 2.41.1       just these
  */
-import { cacheRoot, ensureN8n, progress } from '../e2e/lib/install';
-import { resolveLines } from '../e2e/lib/lines';
+import { cacheRoot, ensureN8n, progress } from '../test/n8n/install';
+import { resolveLines } from '../test/n8n/lines';
 
 async function main() {
 	const spec = process.argv.slice(2).join(',') || undefined;

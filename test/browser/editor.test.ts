@@ -7,7 +7,7 @@
  *
  * Screenshots go to .tmp/browser/ (flora-node-in-editor.png, the Workspace list open, and
  * flora-node-on-canvas.png); FLORA_UPDATE_SCREENSHOTS=1 writes them over the ones in
- * test/e2e/editor/ that the README shows. Without Chromium (and no way to install it) the
+ * docs/images/ that the README shows. Without Chromium (and no way to install it) the
  * run fails with a SKIPPED banner; FLORA_BROWSER_SKIP=1 turns that into skipped tests.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,13 +17,13 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium as playwright, selectors } from 'playwright-core';
 
-import { startSimulator } from '../../simulator';
-import type { Simulator } from '../../simulator';
-import { ensureN8n } from '../lib/install';
-import { resolveLine } from '../lib/lines';
-import { N8nHome, NODE_TYPE } from '../lib/n8n';
-import { buildAndPack } from '../lib/package';
-import { tail } from '../lib/proc';
+import { startSimulator } from '../simulator';
+import type { Simulator } from '../simulator';
+import { ensureN8n } from '../n8n/install';
+import { resolveLine } from '../n8n/lines';
+import { N8nHome, NODE_TYPE } from '../n8n/n8n';
+import { buildAndPack } from '../n8n/package';
+import { tail } from '../n8n/proc';
 import {
 	addFloraCreate,
 	banner,
@@ -41,8 +41,8 @@ import {
 const N8N_VERSION = '2.41.1';
 // A test run leaves the committed screenshots alone unless asked to refresh them.
 const SHOT_DIR = process.env.FLORA_UPDATE_SCREENSHOTS
-	? __dirname
-	: join(__dirname, '..', '..', '..', '.tmp', 'browser');
+	? join(__dirname, '..', '..', 'docs', 'images')
+	: join(__dirname, '..', '..', '.tmp', 'browser');
 mkdirSync(SHOT_DIR, { recursive: true });
 const LIST_SHOT = join(SHOT_DIR, 'flora-node-in-editor.png');
 const CANVAS_SHOT = join(SHOT_DIR, 'flora-node-on-canvas.png');

@@ -1,5 +1,5 @@
 import type { Simulator } from '../simulator';
-import { useSimulator } from './flora';
+import { useSimulator } from './harness/flora';
 import { testCredential } from './harness';
 
 let sim: Simulator;

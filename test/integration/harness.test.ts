@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { NodeApiError } from 'n8n-workflow';
 
 import { readBinary, runNode, testCredential } from './harness';
-import { PROBE_TYPE } from './probe.node';
+import { PROBE_TYPE } from './harness/probe.node';
 
 const GOOD_KEY = 'sk_live_harness_good';
 

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 
 /**
  * The n8n release lines the end-to-end tier runs against. Each pinned line has a folder
- * in test/e2e/n8n-lines/<version>/ with a package.json and a package-lock.json, so a cold
+ * in test/n8n/lines/<version>/ with a package.json and a package-lock.json, so a cold
  * install resolves exactly the tree that was tested. To add or refresh one:
- *   cd test/e2e/n8n-lines/<version> && npm install --package-lock-only --ignore-scripts
+ *   cd test/n8n/lines/<version> && npm install --package-lock-only --ignore-scripts
  */
 export interface N8nLine {
 	/** Exact n8n version, e.g. "2.41.1". */
@@ -22,7 +22,7 @@ export interface N8nLine {
 	env: Record<string, string>;
 }
 
-export const LINES_DIR = join(__dirname, '..', 'n8n-lines');
+export const LINES_DIR = join(__dirname, 'lines');
 export const DEFAULT_LINES = '2.41.1,1.123.x';
 /** The Node runtime of an unpinned 2.x line (a pinned one lists it in its manifest). */
 export const NODE_FOR_V2 = '24.21.0';

@@ -5,7 +5,7 @@ import type { Log } from './install';
 import { progress } from './install';
 import { cleanEnv, elapsed, runToFiles, tail } from './proc';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 export interface PackedPackage {
 	tarball: string;

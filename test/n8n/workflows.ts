@@ -14,8 +14,9 @@ export function simulatorCredential(baseUrl: string, apiKey: string) {
 export const EXAMPLE_WORKFLOW_FILE = join(
 	__dirname,
 	'..',
-	'workflows',
-	'example-generated-image-to-flora.json',
+	'..',
+	'examples',
+	'generated-image-to-flora.json',
 );
 export const EXAMPLE_FLORA_NODE = 'Flora: Create Asset';
 

@@ -8,13 +8,13 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startSimulator, type Simulator } from '../../simulator';
-import { ensureN8n, type InstalledN8n } from '../lib/install';
-import { resolveLine } from '../lib/lines';
-import { N8nHome } from '../lib/n8n';
-import { buildAndPack } from '../lib/package';
-import { freePort, killGroup, tail } from '../lib/proc';
-import { exampleWorkflow, simulatorCredential, type Workflow } from '../lib/workflows';
+import { startSimulator, type Simulator } from '../simulator';
+import { ensureN8n, type InstalledN8n } from '../n8n/install';
+import { resolveLine } from '../n8n/lines';
+import { N8nHome } from '../n8n/n8n';
+import { buildAndPack } from '../n8n/package';
+import { freePort, killGroup, tail } from '../n8n/proc';
+import { exampleWorkflow, simulatorCredential, type Workflow } from '../n8n/workflows';
 import { startPostgres, startRedis, type Service } from './services';
 
 const LINE = '2.41.1';

@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, killGroup } from '../lib/proc';
+import { freePort, killGroup } from '../n8n/proc';
 
 export interface Service {
 	port: number;

@@ -1,7 +1,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import type { Simulator } from '../../simulator';
-import { runFlora, useSimulator } from '../flora';
+import { runFlora, useSimulator } from '../harness/flora';
 import { badInputCases } from './bad-input.cases';
 
 let sim: Simulator;

@@ -8,7 +8,7 @@ import {
 	runFlora,
 	sha256,
 	useSimulator,
-} from '../flora';
+} from '../harness/flora';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { Simulator } from '../../simulator';
-import { createParams, pairedIndexes, requestsTo, runFlora, useSimulator } from '../flora';
+import { createParams, pairedIndexes, requestsTo, runFlora, useSimulator } from '../harness/flora';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { Simulator } from '../../simulator';
-import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../flora';
+import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../harness/flora';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { Simulator } from '../../simulator';
-import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../flora';
+import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../harness/flora';
 
 let sim: Simulator;
 beforeAll(async () => {

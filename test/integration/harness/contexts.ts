@@ -29,11 +29,11 @@ import {
 
 import { FloraApi } from '../../../credentials/FloraApi.credentials';
 import { Flora } from '../../../nodes/Flora/Flora.node';
-import { HarnessCredentialsHelper } from '../credentials-helper';
-import { FLORA_TYPE } from '../flora';
+import { HarnessCredentialsHelper } from './credentials-helper';
+import { FLORA_TYPE } from './flora';
 // Also sets up a temporary n8n user folder and quiet logs for this test file.
-import { baseAdditionalData } from '../harness';
-import { HarnessCredentialTypes, HarnessNodeTypes } from '../node-types';
+import { baseAdditionalData } from './index';
+import { HarnessCredentialTypes, HarnessNodeTypes } from './node-types';
 
 type FloraCredential = { apiKey: string; baseUrl: string };
 

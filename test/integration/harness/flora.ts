@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 
 import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { startSimulator } from '../simulator';
-import type { Simulator, SimulatorOptions } from '../simulator';
-import type { BinaryMode, FixtureItem, RunResult } from './harness';
-import { runNode } from './harness';
+import { startSimulator } from '../../simulator';
+import type { Simulator, SimulatorOptions } from '../../simulator';
+import type { BinaryMode, FixtureItem, RunResult } from './index';
+import { runNode } from './index';
 
 export const FLORA_TYPE = 'n8n-nodes-flora.flora';
 

@@ -45,8 +45,8 @@ import {
 	createRunExecutionData,
 } from 'n8n-workflow';
 
-import { FloraApi } from '../../credentials/FloraApi.credentials';
-import { Flora } from '../../nodes/Flora/Flora.node';
+import { FloraApi } from '../../../credentials/FloraApi.credentials';
+import { Flora } from '../../../nodes/Flora/Flora.node';
 import { HarnessCredentialsHelper } from './credentials-helper';
 import type { FixtureItem } from './fixture-source.node';
 import {
@@ -102,7 +102,7 @@ export interface LoadedPackage {
 	credentialTypes: Record<string, ICredentialType>;
 }
 
-const projectRoot = resolve(__dirname, '../..');
+const projectRoot = resolve(__dirname, '../../..');
 const SOURCE_NODE_NAME = 'Fixture Source';
 
 // n8n's InstanceSettings writes <user folder>/.n8n/config on first use; keep it out of $HOME.

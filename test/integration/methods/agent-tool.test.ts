@@ -1,8 +1,8 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import { floraAsTool } from './contexts';
+import { requestsTo, useSimulator } from '../harness/flora';
+import { floraAsTool } from '../harness/contexts';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import type { ListSearchCall } from './contexts';
-import { listSearch } from './contexts';
+import { requestsTo, useSimulator } from '../harness/flora';
+import type { ListSearchCall } from '../harness/contexts';
+import { listSearch } from '../harness/contexts';
 
 let sim: Simulator;
 beforeAll(async () => {
