@@ -11,7 +11,8 @@ import { startSimulator, type RecordedRequest, type Simulator } from '../simulat
 import { ensureN8n } from '../n8n/install';
 import { resolveLines, type N8nLine } from '../n8n/lines';
 import { type Execution, N8nHome } from '../n8n/n8n';
-import { makePng, sha256 } from '../shared/png';
+import { sha256 } from '../shared/flora';
+import { makePng } from '../shared/png';
 import {
 	code,
 	EXAMPLE_FLORA_NODE,

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 
 import { NodeApiError } from 'n8n-workflow';
 
+import { sha256 as sha256Of } from '../shared/flora';
 import { readBinary, runNode, testCredential } from './harness';
 import { PROBE_TYPE } from './harness/probe.node';
 
@@ -141,7 +142,7 @@ describe('runNode', () => {
 
 describe('binary data', () => {
 	const content = Buffer.from('%PDF-1.4 harness bytes\n');
-	const sha256 = createHash('sha256').update(content).digest('hex');
+	const sha256 = sha256Of(content);
 
 	it('keeps binary inline in default mode (no id)', async () => {
 		const result = await runNode({

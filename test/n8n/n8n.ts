@@ -15,7 +15,7 @@ import type { InstalledN8n } from './install';
 import { cleanEnv, elapsed, freePort, killGroup, runToFiles, tail } from './proc';
 
 export const PACKAGE_NAME = 'n8n-nodes-flora';
-export const NODE_TYPE = `${PACKAGE_NAME}.flora`;
+export { NODE_TYPE } from '../shared/flora';
 
 export interface N8nHomeOptions {
 	install: InstalledN8n;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { locator } from '../shared/flora';
 import { NODE_TYPE } from './n8n';
 
 /** The credential every imported workflow uses (ids are 16 characters, as n8n makes them). */
@@ -91,7 +92,7 @@ export function flora(
 	};
 }
 
-export const workspaceId = (value: string) => ({ __rl: true, mode: 'id', value });
+export const workspaceId = (value: string) => locator(value);
 
 /** A workflow whose nodes run one after another, plus extra edges (from → to) for branches. */
 export function workflow(

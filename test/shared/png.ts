@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -61,8 +60,4 @@ export function makePng(
 		chunk('IDAT', deflateSync(raw, { level: opts.noise ? 0 : 9 })),
 		chunk('IEND', Buffer.alloc(0)),
 	]);
-}
-
-export function sha256(bytes: Buffer): string {
-	return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,4 +1,3 @@
-import type { Simulator } from '../../simulator';
 import {
 	bytes,
 	createParams,
@@ -7,15 +6,10 @@ import {
 	requestsTo,
 	runFlora,
 	sha256,
-	useSimulator,
+	simulatorForFile,
 } from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile();
 
 const COMPLETE = /^\/assets\/[^/]+\/complete$/;
 const ONE_ASSET = /^\/assets\/asset_[^/]+$/;

@@ -1,15 +1,12 @@
-import type { Simulator } from '../../simulator';
-import { createParams, pairedIndexes, requestsTo, runFlora, useSimulator } from '../harness/flora';
+import {
+	createParams,
+	pairedIndexes,
+	requestsTo,
+	runFlora,
+	simulatorForFile,
+} from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator({ urlReadyAfterPolls: 2 });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ urlReadyAfterPolls: 2 });
-});
+const sim = simulatorForFile({ urlReadyAfterPolls: 2 }, { configure: { urlReadyAfterPolls: 2 } });
 
 const urlParams = (url: string, options = {}) => createParams({ source: 'url', url, options });
 

@@ -29,8 +29,8 @@ import {
 
 import { FloraApi } from '../../../credentials/FloraApi.credentials';
 import { Flora } from '../../../nodes/Flora/Flora.node';
+import { NODE_TYPE } from '../../shared/flora';
 import { HarnessCredentialsHelper } from './credentials-helper';
-import { FLORA_TYPE } from './flora';
 // Also sets up a temporary n8n user folder and quiet logs for this test file.
 import { baseAdditionalData } from './index';
 import { HarnessCredentialTypes, HarnessNodeTypes } from './node-types';
@@ -60,7 +60,7 @@ function editorNode(name: string, parameters: INodeParameters, nodeType: INodeTy
 	const node: INode = {
 		id: randomUUID(),
 		name,
-		type: FLORA_TYPE,
+		type: NODE_TYPE,
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
@@ -97,7 +97,7 @@ export async function listSearch(call: ListSearchCall): Promise<INodeListSearchR
 		nodes: [node],
 		connections: {},
 		active: false,
-		nodeTypes: new HarnessNodeTypes({ [FLORA_TYPE]: nodeType }),
+		nodeTypes: new HarnessNodeTypes({ [NODE_TYPE]: nodeType }),
 	});
 	const method = nodeType.methods?.listSearch?.[call.method];
 	if (typeof method !== 'function')
@@ -140,7 +140,7 @@ export function floraAsTool(parameters: INodeParameters, credentials: FloraCrede
 		nodes: [node],
 		connections: {},
 		active: false,
-		nodeTypes: new HarnessNodeTypes({ [FLORA_TYPE]: nodeType }),
+		nodeTypes: new HarnessNodeTypes({ [NODE_TYPE]: nodeType }),
 	});
 	const data = additionalData(credentials);
 	const runExecutionData = createRunExecutionData({ resultData: { runData: {} } });

@@ -1,18 +1,13 @@
 /** Shared set-up for the Flora node's workflow tests: one simulator per test file. */
-import { createHash } from 'node:crypto';
-
 import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { startSimulator } from '../../simulator';
-import type { Simulator, SimulatorOptions } from '../../simulator';
+import type { Simulator } from '../../simulator';
+import { locator, NODE_TYPE } from '../../shared/flora';
 import type { BinaryMode, FixtureItem, RunResult } from './index';
 import { runNode } from './index';
 
-export const FLORA_TYPE = 'n8n-nodes-flora.flora';
-
-export async function useSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-	return await startSimulator({ quiet: true, ...options });
-}
+export { sha256 } from '../../shared/flora';
+export { simulatorForFile } from '../../shared/simulator';
 
 export interface FloraRun {
 	parameters: INodeParameters;
@@ -26,7 +21,7 @@ export interface FloraRun {
 
 export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult> {
 	return await runNode({
-		nodeType: FLORA_TYPE,
+		nodeType: NODE_TYPE,
 		parameters: { resource: 'asset', ...run.parameters },
 		items: run.items ?? [{ json: {} }],
 		binaryMode: run.binaryMode,
@@ -38,7 +33,7 @@ export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult
 }
 
 export function workspace(id = 'ws_demo') {
-	return { __rl: true, mode: 'id', value: id };
+	return locator(id);
 }
 
 export function createParams(extra: IDataObject = {}): INodeParameters {
@@ -49,10 +44,6 @@ export function createParams(extra: IDataObject = {}): INodeParameters {
 		binaryPropertyName: 'data',
 		...extra,
 	} as INodeParameters;
-}
-
-export function sha256(data: Buffer | string): string {
-	return createHash('sha256').update(data).digest('hex');
 }
 
 /** Deterministic pseudo-random bytes, so failures reproduce. */

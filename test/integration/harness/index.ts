@@ -47,6 +47,7 @@ import {
 
 import { FloraApi } from '../../../credentials/FloraApi.credentials';
 import { Flora } from '../../../nodes/Flora/Flora.node';
+import { NODE_TYPE } from '../../shared/flora';
 import { HarnessCredentialsHelper } from './credentials-helper';
 import type { FixtureItem } from './fixture-source.node';
 import {
@@ -134,7 +135,7 @@ declare const afterAll: ((fn: () => void) => void) | undefined;
 if (typeof afterAll === 'function') afterAll(cleanupHarness);
 
 function sourceNodeTypes(): Record<string, INodeType | IVersionedNodeType> {
-	return { 'n8n-nodes-flora.flora': new Flora() };
+	return { [NODE_TYPE]: new Flora() };
 }
 
 function sourceCredentialTypes(): Record<string, ICredentialType> {
