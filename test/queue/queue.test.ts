@@ -119,6 +119,18 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		].map((m) => m[1]);
 	}
 
+	/** A worker's log from `offset` (bytes) on: the lines one test wrote, not the ones before it. */
+	function logSince(worker: Worker, offset: number): string {
+		return readFileSync(worker.logFile).subarray(offset).toString('utf8');
+	}
+
+	/** Executions started and not (yet) finished in a stretch of a worker's log. */
+	function inFlight(logText: string): string[] {
+		const ids = (pattern: RegExp) => [...logText.matchAll(pattern)].map((m) => m[1]);
+		const finished = new Set(ids(/Worker finished execution (\d+)/g));
+		return ids(/Worker started execution (\d+)/g).filter((id) => !finished.has(id));
+	}
+
 	async function fire(from: number, count: number) {
 		return await Promise.all(
 			Array.from({ length: count }, async (_, i) => {
@@ -138,8 +150,8 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		);
 	}
 
-	/** Executions by status, from n8n's database. */
-	function executionStatuses(): Record<string, number> {
+	/** Rows of a query on n8n's database, each as its space-separated fields. */
+	function query(sql: string): string[][] {
 		const out = execFileSync(
 			'psql',
 			[
@@ -155,19 +167,32 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 				'-F',
 				' ',
 				'-c',
-				'select status, count(*) from execution_entity group by status',
+				sql,
 			],
 			{ encoding: 'utf8' },
 		);
+		return out
+			.trim()
+			.split('\n')
+			.filter(Boolean)
+			.map((line) => line.split(' '));
+	}
+
+	/** Executions by status, from n8n's database. */
+	function executionStatuses(): Record<string, number> {
 		return Object.fromEntries(
-			out
-				.trim()
-				.split('\n')
-				.filter(Boolean)
-				.map((line) => {
-					const [status, count] = line.split(' ');
-					return [status, Number(count)];
-				}),
+			query('select status, count(*) from execution_entity group by status').map(
+				([status, count]) => [status, Number(count)],
+			),
+		);
+	}
+
+	/** Status of each execution with an id above `afterId`, by id. */
+	function executionsAfter(afterId: number): Map<string, string> {
+		return new Map(
+			query(`select id, status from execution_entity where id > ${afterId}`).map(
+				([id, status]) => [id, status] as [string, string],
+			),
 		);
 	}
 
@@ -258,26 +283,31 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		sim.reset();
 		const [victim, survivor] = workers;
 		const before = { victim: executionsBy(victim).length, survivor: executionsBy(survivor).length };
+		// This test's own log lines and execution records start here.
+		const victimLogOffset = readFileSync(victim.logFile).length;
+		const lastIdBefore = Number(query('select coalesce(max(id), 0) from execution_entity')[0][0]);
 		const calls = fire(1000, CALLS);
-		// Kill once the victim has executions in flight.
+		// Kill once this test's executions are in flight on the victim (started, not finished).
 		const started = Date.now();
-		while (
-			!/Worker started execution/.test(
-				readFileSync(victim.logFile, 'utf8').split('\n').slice(-400).join('\n'),
-			) ||
-			Date.now() - started < 1500
-		) {
+		while (inFlight(logSince(victim, victimLogOffset)).length < 2) {
 			if (Date.now() - started > 60_000)
-				throw new Error('the victim worker never started an execution');
-			await new Promise((r) => setTimeout(r, 100));
+				throw new Error('the victim worker never had executions of this test in flight');
+			await new Promise((r) => setTimeout(r, 50));
 		}
-		const startedOnVictim = [
-			...readFileSync(victim.logFile, 'utf8').matchAll(/Worker started execution (\d+)/g),
-		].length;
 		killGroup(victim.child.pid, 'SIGKILL');
-		log(
-			`killed ${victim.name} (pid ${victim.child.pid}) ${Date.now() - started} ms after the first call`,
+		await new Promise<void>((resolve) =>
+			victim.child.exitCode !== null || victim.child.signalCode !== null
+				? resolve()
+				: victim.child.once('exit', () => resolve()),
 		);
+		// Everything the victim logged up to its death: what it started and never finished.
+		const victimLog = logSince(victim, victimLogOffset);
+		const diedWith = inFlight(victimLog);
+		const startedOnVictim = [...victimLog.matchAll(/Worker started execution (\d+)/g)].length;
+		log(
+			`killed ${victim.name} (pid ${victim.child.pid}) ${Date.now() - started} ms after the first call, with executions ${diedWith.join(', ')} in flight`,
+		);
+		expect(diedWith.length).toBeGreaterThan(0);
 
 		const results = await calls;
 		const ok = results.filter((r) => r.status === 200);
@@ -302,13 +332,34 @@ describe(`n8n ${LINE} in queue mode (main + 2 workers, Redis, PostgreSQL, binary
 		const running = (statuses.running ?? 0) + (statuses.new ?? 0) + (statuses.waiting ?? 0);
 		expect(running).toBe(0);
 
+		// What became of each execution that died with the victim: a final record, none left
+		// running, and none finished by the survivor (n8n does not rerun a crashed worker's jobs).
+		const records = executionsAfter(lastIdBefore);
+		const survivorLog = logSince(survivor, 0);
+		const fates = diedWith.map((id) => ({
+			id,
+			status: records.get(id),
+			rerunBySurvivor: new RegExp(`Worker finished execution ${id}\\b`).test(survivorLog),
+		}));
+		log(`executions in flight on the killed worker: ${JSON.stringify(fates)}`);
+		for (const fate of fates) {
+			expect(fate.status).toBeDefined();
+			expect(['running', 'new', 'waiting']).not.toContain(fate.status);
+			expect(fate.rerunBySurvivor).toBe(false);
+		}
+		// Every failed execution of this test is one that died on the victim, and each failed
+		// execution is one call answered with an error.
+		const failedIds = [...records].filter(([, status]) => status !== 'success').map(([id]) => id);
+		for (const id of failedIds) expect(diedWith).toContain(id);
+		expect(notOk).toHaveLength(failedIds.length);
+
 		log(
 			`killed-worker run: ${ok.length} calls succeeded, ${notOk.length} failed (answers ${JSON.stringify(
 				notOk.reduce<Record<string, number>>(
 					(m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }),
 					{},
 				),
-			)}); the victim had started ${startedOnVictim - before.victim} executions; survivor finished ${
+			)}); the victim had started ${startedOnVictim} executions (${before.victim} finished in the previous test); survivor finished ${
 				executionsBy(survivor).length - before.survivor
 			}; assets ${sim.assets().length} (ready ${sim.assets({ status: 'ready' }).length}, pending ${
 				sim.assets({ status: 'pending_upload' }).length
