@@ -1,7 +1,7 @@
 /**
- * Installs the end-to-end tier's n8n lines into the cache (or checks they are there):
- *   npm run e2e:install                 every line of FLORA_E2E_LINES (default 2.41.1,1.123.x)
- *   npm run e2e:install -- 2.41.1       just these
+ * Installs the pinned n8n lines (for e2e, browser, queue, demo and dev) into the cache (or checks they are there):
+ *   npm run n8n:install                 every line of FLORA_E2E_LINES (default 2.41.1,1.123.x)
+ *   npm run n8n:install -- 2.41.1       just these
  */
 import { cacheRoot, ensureN8n, progress } from '../test/n8n/install';
 import { resolveLines } from '../test/n8n/lines';
