@@ -10,6 +10,8 @@ const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
+const { ensureDependencies, runTypeScript } = require('../../scripts/run-ts');
+
 const root = resolve(__dirname, '../..');
 const say = (message) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -18,24 +20,7 @@ function run(command, args) {
 	return result.status === 0;
 }
 
-function resolvable(name) {
-	try {
-		require.resolve(name, { paths: [root] });
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-const needed = ['ts-node', 'n8n-core', 'n8n-workflow', '@flora-ai/flora'];
-const missing = needed.filter((name) => !resolvable(name));
-if (missing.length) {
-	say(`installing the dev dependencies (missing: ${missing.join(', ')}): npm ci`);
-	if (!run('npm', ['ci', '--no-audit', '--no-fund'])) {
-		say('npm ci failed; the benchmark needs the project installed');
-		process.exit(1);
-	}
-}
+ensureDependencies('bench');
 
 const hasCurl = () => spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasCurl()) {
@@ -57,10 +42,4 @@ if (!hasCurl()) {
 	}
 }
 
-const child = spawnSync(
-	process.execPath,
-	['-r', 'ts-node/register/transpile-only', join(__dirname, 'main.ts'), ...process.argv.slice(2)],
-	// ts-node tries .ts before .json: Flora.node.json sits beside Flora.node.ts.
-	{ cwd: root, stdio: 'inherit', env: { ...process.env, TS_NODE_PREFER_TS_EXTS: 'true' } },
-);
-process.exit(child.status ?? 1);
+runTypeScript(join(__dirname, 'main.ts'), process.argv.slice(2), 'bench');

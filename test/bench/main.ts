@@ -18,6 +18,11 @@ import { MiB, RESULT_MARK, WARMUP_RUNS } from './measure';
 import type { NodeRowConfig, NodeRowResult } from './node-row';
 import type { SdkRowConfig, SdkRowResult } from './sdk-row';
 
+// The project's one way to run TypeScript in a child process (scripts/run-ts.js).
+const { TS_CHILD } = require('../../scripts/run-ts') as {
+	TS_CHILD: { args: string[]; env: Record<string, string> };
+};
+
 const root = resolve(__dirname, '../..');
 const args = new Map(
 	process.argv.slice(2).map((a) => {
@@ -56,16 +61,11 @@ function tsChild(
 	node = process.execPath,
 	nodeFlags: string[] = [],
 ) {
-	return spawn(
-		node,
-		[...nodeFlags, '-r', 'ts-node/register/transpile-only', join(__dirname, script)],
-		{
-			cwd: root,
-			// ts-node tries .ts before .json: Flora.node.json sits beside Flora.node.ts.
-			env: { ...process.env, TS_NODE_PREFER_TS_EXTS: 'true', ...env },
-			stdio: ['pipe', 'pipe', 'pipe'],
-		},
-	);
+	return spawn(node, [...nodeFlags, ...TS_CHILD.args, join(__dirname, script)], {
+		cwd: root,
+		env: { ...process.env, ...TS_CHILD.env, ...env },
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
 }
 
 async function startSim() {

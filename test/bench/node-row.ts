@@ -10,7 +10,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { Flora } from '../../nodes/Flora/Flora.node';
 import { cleanupHarness } from '../integration/harness';
 import type { FixtureItem } from '../integration/harness';
-import { createParams, runFlora } from '../integration/flora';
+import { createParams, runFlora } from '../integration/harness/flora';
 import type { Simulator } from '../simulator';
 import type { GcCounts } from './measure';
 import {

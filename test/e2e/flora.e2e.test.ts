@@ -8,10 +8,11 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { startSimulator, type RecordedRequest, type Simulator } from '../simulator';
-import { ensureN8n } from './lib/install';
-import { resolveLines, type N8nLine } from './lib/lines';
-import { type Execution, N8nHome } from './lib/n8n';
-import { makePng, sha256 } from './lib/png';
+import { ensureN8n } from '../n8n/install';
+import { resolveLines, type N8nLine } from '../n8n/lines';
+import { type Execution, N8nHome } from '../n8n/n8n';
+import { sha256 } from '../shared/flora';
+import { makePng } from '../shared/png';
 import {
 	code,
 	EXAMPLE_FLORA_NODE,
@@ -23,7 +24,7 @@ import {
 	workflow,
 	workspaceId,
 	type Workflow,
-} from './lib/workflows';
+} from '../n8n/workflows';
 
 jest.setTimeout(180_000);
 

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { cacheRoot, ensureN8n, progress } from './lib/install';
-import { resolveLines } from './lib/lines';
-import { buildAndPack } from './lib/package';
+import { cacheRoot, ensureN8n, progress } from '../n8n/install';
+import { resolveLines } from '../n8n/lines';
+import { buildAndPack } from '../n8n/package';
 
 function banner(lines: string[]) {
 	const width = Math.max(...lines.map((l) => l.length)) + 4;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { progress } from './lib/install';
+import { progress } from '../n8n/install';
 
 interface Timing {
 	line: string;

@@ -1,12 +1,7 @@
-import type { Simulator } from '../simulator';
-import { useSimulator } from './flora';
+import { simulatorForFile } from './harness/flora';
 import { testCredential } from './harness';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
+const sim = simulatorForFile();
 
 describe('Flora API credential test', () => {
 	it('passes with the right key, by calling GET /workspaces with the bearer key', async () => {

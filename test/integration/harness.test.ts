@@ -9,8 +9,9 @@ import { once } from 'node:events';
 
 import { NodeApiError } from 'n8n-workflow';
 
+import { sha256 as sha256Of } from '../shared/flora';
 import { readBinary, runNode, testCredential } from './harness';
-import { PROBE_TYPE } from './probe.node';
+import { PROBE_TYPE } from './harness/probe.node';
 
 const GOOD_KEY = 'sk_live_harness_good';
 
@@ -141,7 +142,7 @@ describe('runNode', () => {
 
 describe('binary data', () => {
 	const content = Buffer.from('%PDF-1.4 harness bytes\n');
-	const sha256 = createHash('sha256').update(content).digest('hex');
+	const sha256 = sha256Of(content);
 
 	it('keeps binary inline in default mode (no id)', async () => {
 		const result = await runNode({
@@ -280,8 +281,8 @@ describe('cancellation', () => {
 			abortAfterMs: 200,
 		});
 
+		// Cancelled first, then ended: within the harness's grace, or runNode would have thrown.
 		expect(result.cancelled).toBe(true);
-		expect(result.durationMs).toBeLessThan(3000);
 		expect(result.run.status).toBe('canceled');
 		// The server sees the socket close once the client has torn the request down.
 		await waitFor(() => hanging.size === 0);
@@ -295,8 +296,8 @@ describe('cancellation', () => {
 			abortAfterMs: 200,
 		});
 
+		// Cancelled first, then ended: within the harness's grace, or runNode would have thrown.
 		expect(result.cancelled).toBe(true);
-		expect(result.durationMs).toBeLessThan(3000);
 		expect(result.run.status).toBe('canceled');
 	});
 });

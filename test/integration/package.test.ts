@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { loadPackageFromDist, runNode } from './harness';
-import { PROBE_TYPE } from './probe.node';
+import { PROBE_TYPE } from './harness/probe.node';
 
 // Needs the built package: `npm run build` first (loadPackageFromDist says so when dist/ is missing).
 describe('the built package', () => {

@@ -139,9 +139,14 @@ describe('CLI', () => {
 		child.stdout.on('data', (c: Buffer) => (out += c.toString()));
 		child.stderr.on('data', (c: Buffer) => (out += c.toString()));
 		try {
-			const deadline = Date.now() + 40_000;
-			while (!/Ctrl-C/.test(out) && Date.now() < deadline)
-				await new Promise((r) => setTimeout(r, 50));
+			// Until the banner is out or the process has ended, however long a loaded machine takes.
+			await new Promise<void>((resolve) => {
+				const check = () => /Ctrl-C/.test(out) && resolve();
+				child.stdout.on('data', check);
+				child.stderr.on('data', check);
+				child.on('exit', () => resolve());
+				check();
+			});
 			expect(out).toMatch(/API key\s+sk_live_cli/);
 			const base = /API base URL\s+(\S+)/.exec(out)![1];
 			expect(out).toContain('/__sim/record');

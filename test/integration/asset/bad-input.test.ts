@@ -1,15 +1,9 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { runFlora, useSimulator } from '../flora';
+import { runFlora, simulatorForFile } from '../harness/flora';
 import { badInputCases } from './bad-input.cases';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile();
 
 describe('Bad input is refused before any request', () => {
 	it('has at least 20 cases', () => {

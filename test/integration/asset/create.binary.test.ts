@@ -3,6 +3,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { locator } from '../../shared/flora';
 import type { Simulator } from '../../simulator';
 import { readBinary } from '../harness';
 import {
@@ -13,15 +14,10 @@ import {
 	requestsTo,
 	runFlora,
 	sha256,
-	useSimulator,
-} from '../flora';
+	simulatorForFile,
+} from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile();
 
 describe.each(['default', 'filesystem'] as const)(
 	'Create from binary, %s binary mode',
@@ -129,7 +125,7 @@ describe('Create from binary: names and types', () => {
 					contentType: 'image/webp',
 					fileName: 'renamed.webp',
 					folder: 'campaign-assets',
-					projectId: { __rl: true, mode: 'id', value: projectId },
+					projectId: locator(projectId),
 				},
 			}),
 			items: [imageItem(bytes(500), 'original.png', 'image/png')],

@@ -1,4 +1,3 @@
-import type { Simulator } from '../../simulator';
 import {
 	bytes,
 	createParams,
@@ -6,17 +5,12 @@ import {
 	requestsTo,
 	runFlora,
 	sha256,
-	useSimulator,
-} from '../flora';
+	simulatorForFile,
+} from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	// No `upload` form in the reservation: only a presigned upload_url, as FLORA's
-	// SDK handles it (a raw PUT of the bytes).
-	sim = await useSimulator({ signedUploadStyle: 'put' });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+// No `upload` form in the reservation: only a presigned upload_url, as FLORA's
+// SDK handles it (a raw PUT of the bytes).
+const sim = simulatorForFile({ signedUploadStyle: 'put' });
 
 describe.each(['default', 'filesystem'] as const)(
 	'Upload through upload_url (%s mode)',

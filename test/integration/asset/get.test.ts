@@ -1,12 +1,6 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../flora';
+import { pairedIndexes, requestsTo, runFlora, simulatorForFile } from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile();
 
 const getParams = (assetId: string) => ({ operation: 'get', assetId });
 

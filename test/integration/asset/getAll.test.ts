@@ -1,17 +1,12 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, requestsTo, runFlora, useSimulator } from '../flora';
+import { locator } from '../../shared/flora';
+import { pairedIndexes, requestsTo, runFlora, simulatorForFile } from '../harness/flora';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile();
 
 const listRequests = () => requestsTo(sim, 'api', /^\/assets$/);
-const rl = (value: string, mode = 'list') => ({ __rl: true, mode, value });
+const rl = (value: string, mode = 'list') => locator(value, mode);
 
 const getMany = (extra: IDataObject = {}) => ({ operation: 'getAll', ...extra });
 

@@ -1,24 +1,15 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import { floraAsTool } from './contexts';
+import { locator } from '../../shared/flora';
+import { requestsTo, simulatorForFile } from '../harness/flora';
+import { floraAsTool } from '../harness/contexts';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator({ urlReadyAfterPolls: 1 });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorForFile({ urlReadyAfterPolls: 1 });
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
 const fromAI = (key: string, description: string, type = 'string') =>
 	`={{ $fromAI('${key}', '${description}', '${type}') }}`;
-const agentWorkspace = {
-	__rl: true,
-	mode: 'id',
-	value: fromAI('workspace_id', 'FLORA workspace ID, starts with ws_'),
-};
+const agentWorkspace = locator(fromAI('workspace_id', 'FLORA workspace ID, starts with ws_'));
 const tool = (parameters: INodeParameters) => floraAsTool(parameters, credentials());
 
 describe('Flora as an AI agent tool', () => {

@@ -1,22 +1,14 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import type { ListSearchCall } from './contexts';
-import { listSearch } from './contexts';
+import { locator } from '../../shared/flora';
+import { requestsTo, simulatorForFile } from '../harness/flora';
+import type { ListSearchCall } from '../harness/contexts';
+import { listSearch } from '../harness/contexts';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ projectsPerWorkspace: 7 });
-});
+const sim = simulatorForFile({}, { configure: { projectsPerWorkspace: 7 } });
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
-const rl = (value: string, mode = 'list') => ({ __rl: true, mode, value });
+const rl = (value: string, mode = 'list') => locator(value, mode);
 
 const workspaces = (filter?: string, extra: Partial<ListSearchCall> = {}) =>
 	listSearch({
