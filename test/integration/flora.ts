@@ -92,3 +92,55 @@ export function pairedIndexes(items: INodeExecutionData[]): number[] {
 export function requestsTo(sim: Simulator, origin: 'api' | 'upload' | 'redirect', path?: RegExp) {
 	return sim.record.requests.filter((r) => r.origin === origin && (!path || path.test(r.path)));
 }
+
+export function locator(value: string, mode = 'id') {
+	return { __rl: true, mode, value };
+}
+
+/** The simulator's n-th project of a workspace (its IDs are derived, not random). */
+export function simProject(workspaceId = 'ws_demo', n = 0): string {
+	return `prj_${createHash('sha1').update(`${workspaceId}:${n}`).digest('hex').slice(0, 20)}`;
+}
+
+/** Generation → Create in the simulator's first project of ws_demo. */
+export function generationParams(extra: IDataObject = {}): INodeParameters {
+	return {
+		resource: 'generation',
+		operation: 'create',
+		workspace: workspace(),
+		project: locator(simProject()),
+		type: 'image',
+		prompt: 'A ceramic vase on a sunlit table',
+		...extra,
+	} as INodeParameters;
+}
+
+/** Technique → Run in ws_demo. */
+export function techniqueParams(
+	technique: string,
+	inputs: IDataObject,
+	extra: IDataObject = {},
+): INodeParameters {
+	return {
+		resource: 'technique',
+		operation: 'run',
+		workspace: workspace(),
+		technique: locator(technique),
+		inputs: mapped(inputs),
+		...extra,
+	} as INodeParameters;
+}
+
+/** A resource-mapper value as the editor saves it. */
+export function mapped(value: IDataObject) {
+	return {
+		mappingMode: 'defineBelow',
+		value,
+		matchingColumns: [],
+		schema: [],
+		attemptToConvertTypes: false,
+		convertFieldsToString: false,
+	};
+}
+
+export { readBinary as readBinaryOf } from './harness';
