@@ -162,12 +162,15 @@ describe('Flora node description', () => {
 		expect(wait.hint).toMatch(/pending_upload/);
 	});
 
-	it('lets users pick workspaces and projects from lists backed by existing methods', () => {
+	it('lets users pick workspaces, projects, models and techniques from lists backed by existing methods', () => {
 		const locators = parameters.filter(([, p]) => p.type === 'resourceLocator');
-		expect(locators.map(([path]) => path).sort()).toEqual([
+		expect([...new Set(locators.map(([path]) => path))].sort()).toEqual([
 			'additionalFields.projectId',
 			'filters.projectId',
 			'filters.workspaceId',
+			'model',
+			'project',
+			'technique',
 			'workspace',
 		]);
 		for (const [path, locator] of locators) {
