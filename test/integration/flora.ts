@@ -1,5 +1,7 @@
 /** Shared set-up for the Flora node's workflow tests: one simulator per test file. */
 import { createHash } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import type { IDataObject, INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
@@ -20,6 +22,8 @@ export interface FloraRun {
 	binaryMode?: BinaryMode;
 	nodeSettings?: Partial<INode>;
 	apiKey?: string;
+	/** Credential Base URL; the simulator's API by default. */
+	baseUrl?: string;
 	abortAfterMs?: number;
 	executionId?: string;
 }
@@ -33,7 +37,9 @@ export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult
 		nodeSettings: run.nodeSettings,
 		abortAfterMs: run.abortAfterMs,
 		executionId: run.executionId,
-		credentials: { floraApi: { apiKey: run.apiKey ?? sim.apiKey, baseUrl: sim.apiBaseUrl } },
+		credentials: {
+			floraApi: { apiKey: run.apiKey ?? sim.apiKey, baseUrl: run.baseUrl ?? sim.apiBaseUrl },
+		},
 	});
 }
 
@@ -144,3 +150,59 @@ export function mapped(value: IDataObject) {
 }
 
 export { readBinary as readBinaryOf } from './harness';
+
+export interface SeenRequest {
+	method: string;
+	path: string;
+	headers: Record<string, string | string[] | undefined>;
+	/** The JSON body, parsed; undefined when there was none. */
+	body: unknown;
+}
+
+/**
+ * A pass-through in front of the simulator's API that keeps every request body,
+ * for assertions on what the node sent (the simulator records no bodies).
+ */
+export async function bodyRecorder(sim: Simulator) {
+	const target = new URL(sim.apiOrigin);
+	const seen: SeenRequest[] = [];
+	const server = createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			const raw = Buffer.concat(chunks);
+			let body: unknown;
+			try {
+				body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+			} catch {
+				body = raw.toString('utf8');
+			}
+			seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+			const forward = httpRequest(
+				{
+					host: target.hostname,
+					port: target.port,
+					method: req.method,
+					path: req.url,
+					headers: { ...req.headers, host: target.host },
+				},
+				(answer) => {
+					res.writeHead(answer.statusCode ?? 502, answer.headers);
+					answer.pipe(res);
+				},
+			);
+			forward.on('error', () => res.destroy());
+			forward.end(raw);
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		baseUrl: `http://127.0.0.1:${port}/api/v1`,
+		seen,
+		close: async () => {
+			server.closeAllConnections();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}

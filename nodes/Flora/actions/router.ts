@@ -105,10 +105,12 @@ function errorItem(
 		if (e.flora.fields.length) json.fields = e.flora.fields;
 	}
 	Object.assign(json, progress);
-	// n8n moves an item to the error output only when it carries the error
-	// itself (its json has more keys than `error` and `message`).
+	// n8n moves an item to the error output only when its json has no keys but
+	// `error`, `message` and `details` (an item carrying `error` itself would
+	// lose everything but the message): the rest goes under `details`.
 	if (context.getNode().onError === 'continueErrorOutput') {
-		return { json, error: asNodeError(context, error, itemIndex), pairedItem: { item: itemIndex } };
+		const { error: message, ...details } = json;
+		return { json: { error: message, details }, pairedItem: { item: itemIndex } };
 	}
 	return { json, pairedItem: { item: itemIndex } };
 }

@@ -223,7 +223,7 @@ export async function waitForRun(
 			throw itemError(
 				this,
 				itemIndex,
-				`Run ${ref.runId} did not finish within ${Math.round(timeoutMs / 1000)} seconds (last status: ${String(run.status)}, progress ${percent(run.progress)})`,
+				`Run ${ref.runId} did not finish within ${Math.round(timeoutMs / 1000)} s (last status: ${String(run.status)}, progress ${percent(run.progress)})`,
 				`FLORA goes on with the run; it is not cancelled and may still be charged. Get its result later with Run → Get (run ID ${ref.runId}), raise Options → Timeout, or turn off Wait for Completion.`,
 			);
 		}
