@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { cancelSignalOf, floraApiRequest } from '../transport';
+import { isToolExecution } from './binary';
 import type { ItemProgress } from './errors';
 import { itemError } from './errors';
 import { runOutputsToBinary } from './outputs';
@@ -261,7 +262,9 @@ export async function runOutputItem(
 	downloadOutputs: boolean,
 ): Promise<INodeExecutionData> {
 	const json: IDataObject = { ...accepted, ...(final ?? {}) };
-	if (!final || !downloadOutputs) return { json };
+	// An AI agent gets the json only (binary data cannot cross to it): the
+	// output URLs are what it can use, so nothing is downloaded for it.
+	if (!final || !downloadOutputs || isToolExecution(this)) return { json };
 	const binary = await runOutputsToBinary.call(this, itemIndex, json);
 	return Object.keys(binary).length ? { json, binary } : { json };
 }
