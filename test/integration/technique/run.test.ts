@@ -209,4 +209,55 @@ describe('Technique → Run', () => {
 		expect(sim.gen.runs()).toHaveLength(2);
 		expect(result.items.map((i) => i.json.status)).toEqual(['completed', undefined, 'completed']);
 	});
+
+	it('uploads several binaries of one input as separate assets, each with its own key', async () => {
+		const [a, b] = [bytes(2_000, 1), bytes(3_000, 2)];
+		const recorder = await bodyRecorder(sim);
+		try {
+			const result = await runFlora(sim, {
+				baseUrl: recorder.baseUrl,
+				parameters: techniqueParams(
+					'moodboard-teaser',
+					{ moodboard: '["data", "data_1"]', script: 'Summer is here' },
+					{ options: { downloadOutputs: false } },
+				),
+				items: [
+					{
+						json: {},
+						binary: {
+							data: { data: a, fileName: 'a.png', mimeType: 'image/png' },
+							data_1: { data: b, fileName: 'b.png', mimeType: 'image/png' },
+						},
+					},
+				],
+			});
+			expect(result.error).toBeUndefined();
+			const creates = requestsTo(sim, 'api', /^\/assets$/).filter((r) => r.method === 'POST');
+			expect(creates).toHaveLength(2);
+			expect(new Set(creates.map((r) => r.idempotencyKey)).size).toBe(2);
+			const byName = new Map(sim.assets().map((x) => [x.name, x]));
+			expect(byName.get('a.png')?.sha256).toBe(sha256(a));
+			expect(byName.get('b.png')?.sha256).toBe(sha256(b));
+			const start = recorder.seen.find((r) => /\/runs$/.test(r.path))!;
+			expect((start.body as { inputs: unknown }).inputs).toEqual([
+				{ id: 'moodboard', type: 'imageUrl', value: byName.get('a.png')?.url },
+				{ id: 'moodboard', type: 'imageUrl', value: byName.get('b.png')?.url },
+				{ id: 'script', type: 'text', value: 'Summer is here' },
+			]);
+			expect(sim.gen.runs()).toHaveLength(1);
+		} finally {
+			await recorder.close();
+		}
+	});
+
+	it('stops waiting for a run when the execution is cancelled', async () => {
+		sim.gen.injectRunFault({ kind: 'hang' });
+		const result = await runFlora(sim, {
+			parameters: techniqueParams('caption-writer', { brief: 'A vase' }),
+			abortAfterMs: 500,
+		});
+		expect(result.cancelled).toBe(true);
+		expect(sim.gen.runs()).toHaveLength(1);
+		expect(sim.gen.runs()[0].status).toBe('running');
+	});
 });
