@@ -57,7 +57,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const index = next++;
 			const entry = prepared[index];
 			if (!entry.ok) {
-				results[index] = [errorItem(entry.error, index)];
+				results[index] = [errorItem(this, entry.error, index)];
 				continue;
 			}
 			try {
@@ -65,7 +65,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
-					results[index] = [errorItem(error, index, progress[index])];
+					results[index] = [errorItem(this, error, index, progress[index])];
 				} else {
 					recordFailure(index, error);
 				}
@@ -86,6 +86,7 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 
 /** The output of a failed item under Continue On Fail: what failed, never request headers. */
 function errorItem(
+	context: IExecuteFunctions,
 	error: unknown,
 	itemIndex: number,
 	progress: ItemProgress = {},
@@ -100,5 +101,11 @@ function errorItem(
 		if (e.flora.fields.length) json.fields = e.flora.fields;
 	}
 	Object.assign(json, progress);
-	return { json, pairedItem: { item: itemIndex } };
+	const item: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
+	// n8n moves an item to the error output only when it carries the error itself
+	// (or when its json has nothing but `error`, `message` and `details`).
+	if (context.getNode().onError === 'continueErrorOutput') {
+		item.error = asNodeError(context, error, itemIndex);
+	}
+	return item;
 }
