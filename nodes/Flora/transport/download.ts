@@ -457,9 +457,7 @@ export async function downloadToBinary(
 			[
 				`${attempt} attempt${attempt === 1 ? '' : 's'}; the last one received ${failure.received} bytes. No partial file was kept.`,
 				failure.detail ? `Cause: ${failure.detail}.` : '',
-				failure.restartable
-					? 'The file host kept failing; try again later.'
-					: '',
+				failure.restartable ? 'The file host kept failing; try again later.' : '',
 			]
 				.filter(Boolean)
 				.join(' '),
