@@ -190,6 +190,9 @@ class DownloadAttemptError extends Error {
 		readonly restartable: boolean,
 		readonly received = 0,
 		readonly retryAfterMs?: number,
+		/** The low-level reason (an error code), kept out of the message: n8n replaces
+		 * any message that names a Node.js error code with a generic text. */
+		readonly detail?: string,
 	) {
 		super(message);
 		this.name = 'DownloadAttemptError';
@@ -276,8 +279,11 @@ async function requestFile(
 			const code = networkErrorCode(sent.error);
 			const reason = code ?? redactSecrets((sent.error as Error)?.message ?? String(sent.error));
 			throw new DownloadAttemptError(
-				`the file host could not be reached (${reason})`,
+				'the file host could not be reached',
 				code !== undefined,
+				0,
+				undefined,
+				reason,
 			);
 		}
 		const { response } = sent;
@@ -299,7 +305,7 @@ async function requestFile(
 			}
 			if (next.protocol !== 'https:' && next.protocol !== 'http:') {
 				throw new DownloadAttemptError(
-					`the file host redirected to ${next.protocol} address`,
+					`the file host redirected to a ${next.protocol} address`,
 					false,
 				);
 			}
@@ -389,9 +395,11 @@ function transferFailure(
 	const reason =
 		networkErrorCode(error) ?? redactSecrets((error as Error)?.message ?? String(error));
 	return new DownloadAttemptError(
-		`the transfer broke off after ${received} bytes${expected !== undefined ? ` of ${expected}` : ''} (${reason})`,
+		`the transfer broke off after ${received}${expected !== undefined ? ` of ${expected}` : ''} bytes`,
 		true,
 		received,
+		undefined,
+		reason,
 	);
 }
 
@@ -424,8 +432,11 @@ export async function downloadToBinary(
 			outcome.error instanceof DownloadAttemptError
 				? outcome.error
 				: new DownloadAttemptError(
-						redactSecrets((outcome.error as Error)?.message ?? String(outcome.error)),
+						'the file could not be stored',
 						false,
+						0,
+						undefined,
+						redactSecrets((outcome.error as Error)?.message ?? String(outcome.error)),
 					);
 		const midway = failure.received > 0;
 		if (midway) restarts++;
@@ -445,9 +456,8 @@ export async function downloadToBinary(
 			`Could not download the file from ${redactUrl(url)}: ${failure.message}`,
 			[
 				`${attempt} attempt${attempt === 1 ? '' : 's'}; the last one received ${failure.received} bytes. No partial file was kept.`,
-				failure.restartable
-					? 'The file host kept failing: try again later, or lower the Concurrency option.'
-					: '',
+				failure.detail ? `Cause: ${failure.detail}.` : '',
+				failure.restartable ? 'The file host kept failing; try again later.' : '',
 			]
 				.filter(Boolean)
 				.join(' '),
