@@ -5,7 +5,9 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { cancelSignalOf, floraApiRequest } from '../transport';
+import { cancelSignalOf, FloraApiError, floraApiRequest, floraApiTryRequest } from '../transport';
+import type { RunStartRequest } from '../transport/idempotency';
+import { recoverStartedRun, rememberCreated } from '../transport/idempotency';
 import { isToolExecution } from './binary';
 import type { ItemProgress } from './errors';
 import { itemError } from './errors';
@@ -267,4 +269,99 @@ export async function runOutputItem(
 	if (!final || !downloadOutputs || isToolExecution(this)) return { json };
 	const binary = await runOutputsToBinary.call(this, itemIndex, json);
 	return Object.keys(binary).length ? { json, binary } : { json };
+}
+
+/** A paid start request (`POST /generate`, `POST /techniques/{id}/runs`) and how to find its run. */
+export interface RunStart {
+	path: string;
+	body: IDataObject;
+	key: string;
+	recovery: RunStartRequest;
+	/** Where a run of this kind is read, e.g. `/runs/{id}`. */
+	runPath(runId: string): string;
+	/** Where to look for the run in FLORA, for the messages. */
+	whereToLook: string;
+	/** The item's error when a lost answer's run cannot be identified. */
+	notIdentified(): Error;
+}
+
+/**
+ * Sends the start request once, whatever happens to the answer: after a lost
+ * answer, FLORA's 409 idempotency_duplicate on the retry leads to the run the
+ * first try started, never to a second run. Returns the run as FLORA accepted
+ * it (or, when recovered, as it is now).
+ */
+export async function startRunOnce(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	start: RunStart,
+): Promise<IDataObject> {
+	const startedAt = Date.now();
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: start.path,
+		body: start.body,
+		idempotencyKey: start.key,
+		itemIndex,
+	});
+	if (outcome.ok) {
+		const runId = outcome.body.run_id;
+		if (typeof runId !== 'string' || !runId) {
+			throw itemError(
+				this,
+				itemIndex,
+				'FLORA accepted the run but sent no run ID',
+				`The answer to POST ${start.path} had no run_id, so the run cannot be followed. ${start.whereToLook} Idempotency-Key ${start.key}.`,
+			);
+		}
+		rememberCreated(start.key, runId);
+		return outcome.body;
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const runId = await recoverStartedRun.call(this, itemIndex, start.recovery, start.key, startedAt);
+	if (!runId) throw start.notIdentified();
+	rememberCreated(start.key, runId);
+	return await floraApiRequest.call(this, {
+		method: 'GET',
+		path: start.runPath(runId),
+		itemIndex,
+	});
+}
+
+/**
+ * The item's output for a started run: at once when not waiting (or already
+ * completed), else after waiting for it. `extra` fields go under FLORA's.
+ */
+export async function followRun(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	accepted: IDataObject,
+	runPath: string,
+	behaviour: RunBehaviour,
+	progress: ItemProgress,
+	extra: IDataObject = {},
+): Promise<INodeExecutionData> {
+	const runId = String(accepted.run_id);
+	progress.run_id = runId;
+	const started = { ...extra, ...accepted };
+	const completed = accepted.status === 'completed';
+	if (!behaviour.waitForCompletion || completed) {
+		return await runOutputItem.call(
+			this,
+			itemIndex,
+			started,
+			completed ? accepted : undefined,
+			behaviour.downloadOutputs,
+		);
+	}
+	const final = await waitForRun.call(
+		this,
+		itemIndex,
+		{ runId, path: runPath },
+		behaviour.timeoutMs,
+		progress,
+	);
+	return await runOutputItem.call(this, itemIndex, started, final, behaviour.downloadOutputs);
 }

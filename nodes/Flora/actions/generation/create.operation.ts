@@ -18,11 +18,11 @@ import { itemError } from '../../helpers/errors';
 import { checkModelParameters, isEmptyValue } from '../../helpers/parameters';
 import type { RunBehaviour } from '../../helpers/runs';
 import {
+	followRun,
 	readRunBehaviour,
 	runConcurrency,
 	runOptions,
-	runOutputItem,
-	waitForRun,
+	startRunOnce,
 } from '../../helpers/runs';
 import {
 	LIMITS,
@@ -31,9 +31,8 @@ import {
 	validateId,
 	validateWorkspaceId,
 } from '../../helpers/validation';
-import { FloraApiError, floraApiRequest, floraApiTryRequest } from '../../transport';
 import type { RunStartRequest } from '../../transport/idempotency';
-import { idempotencyKey, recoverStartedRun, rememberCreated } from '../../transport/idempotency';
+import { idempotencyKey } from '../../transport/idempotency';
 
 export const GENERATION_TYPES = ['image', 'video', 'audio', 'text'] as const;
 
@@ -238,65 +237,20 @@ export async function execute(
 	progress: ItemProgress,
 ): Promise<INodeExecutionData[]> {
 	const key = idempotencyKey(this, itemIndex, 'generate', item.behaviour.userKey);
-	const startedAt = Date.now();
-	const outcome = await floraApiTryRequest.call(this, {
-		method: 'POST',
+	const runPath = (id: string) => `/runs/${encodeURIComponent(id)}`;
+	const accepted = await startRunOnce.call(this, itemIndex, {
 		path: '/generate',
 		body: item.body,
-		idempotencyKey: key,
-		itemIndex,
+		key,
+		recovery: item.recovery,
+		runPath,
+		whereToLook: `Look in project ${String(item.body.project_id)} for it.`,
+		notIdentified: () => notIdentified(this, itemIndex, item, key),
 	});
-	let accepted: IDataObject;
-	if (outcome.ok) {
-		accepted = outcome.body;
-		if (typeof accepted.run_id !== 'string') {
-			throw itemError(
-				this,
-				itemIndex,
-				'FLORA accepted the generation but sent no run ID',
-				`The answer to POST /generate had no run_id, so the run cannot be followed. Look in project ${String(item.body.project_id)} for it; Idempotency-Key ${key}.`,
-			);
-		}
-		rememberCreated(key, accepted.run_id);
-	} else if (outcome.error.code === 'idempotency_duplicate') {
-		const runId = await recoverStartedRun.call(this, itemIndex, item.recovery, key, startedAt);
-		if (!runId) throw notIdentified(this, itemIndex, item, key);
-		rememberCreated(key, runId);
-		accepted = await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `/runs/${encodeURIComponent(runId)}`,
-			itemIndex,
-		});
-	} else {
-		throw new FloraApiError(this, outcome.error, itemIndex);
-	}
 	const runId = String(accepted.run_id);
-	progress.run_id = runId;
-	if (!item.behaviour.waitForCompletion || isOver(accepted)) {
-		return [
-			await runOutputItem.call(
-				this,
-				itemIndex,
-				accepted,
-				isOver(accepted) ? accepted : undefined,
-				item.behaviour.downloadOutputs,
-			),
-		];
-	}
-	const final = await waitForRun.call(
-		this,
-		itemIndex,
-		{ runId, path: `/runs/${encodeURIComponent(runId)}` },
-		item.behaviour.timeoutMs,
-		progress,
-	);
 	return [
-		await runOutputItem.call(this, itemIndex, accepted, final, item.behaviour.downloadOutputs),
+		await followRun.call(this, itemIndex, accepted, runPath(runId), item.behaviour, progress),
 	];
-}
-
-function isOver(run: IDataObject): boolean {
-	return run.status === 'completed';
 }
 
 function notIdentified(

@@ -20,11 +20,11 @@ import type { FloraTechnique, TechniqueInput } from '../../helpers/parameters';
 import { checkTechniqueInputs, MEDIA_INPUT_TYPES } from '../../helpers/parameters';
 import type { RunBehaviour } from '../../helpers/runs';
 import {
+	followRun,
 	readRunBehaviour,
 	runConcurrency,
 	runOptions,
-	runOutputItem,
-	waitForRun,
+	startRunOnce,
 } from '../../helpers/runs';
 import {
 	requiredText,
@@ -32,9 +32,9 @@ import {
 	validateSourceUrl,
 	validateWorkspaceId,
 } from '../../helpers/validation';
-import { FloraApiError, floraApiRequest, floraApiTryRequest } from '../../transport';
+import { FloraApiError } from '../../transport';
 import type { MutationKind, RunStartRequest } from '../../transport/idempotency';
-import { idempotencyKey, recoverStartedRun, rememberCreated } from '../../transport/idempotency';
+import { idempotencyKey } from '../../transport/idempotency';
 import type { UploadSource } from '../../transport/upload';
 import { binaryAssetItem, createAsset } from '../asset/create.operation';
 
@@ -275,67 +275,28 @@ export async function execute(
 	if (item.behaviour.callbackUrl) body.callback_url = item.behaviour.callbackUrl;
 
 	const runsPath = `/techniques/${encodeURIComponent(techniqueId)}/runs`;
-	const startedAt = Date.now();
-	const outcome = await floraApiTryRequest.call(this, {
-		method: 'POST',
+	const runPath = (id: string) => `${runsPath}/${encodeURIComponent(id)}`;
+	const accepted = await startRunOnce.call(this, itemIndex, {
 		path: runsPath,
 		body,
-		idempotencyKey: key,
-		itemIndex,
+		key,
+		recovery: item.recovery,
+		runPath,
+		whereToLook: `Look at the runs of technique ${techniqueId} in FLORA.`,
+		notIdentified: () => notIdentified(this, itemIndex, item, key),
 	});
-	let accepted: IDataObject;
-	if (outcome.ok) {
-		accepted = outcome.body;
-		if (typeof accepted.run_id !== 'string') {
-			throw itemError(
-				this,
-				itemIndex,
-				'FLORA accepted the technique run but sent no run ID',
-				`The answer to POST ${runsPath} had no run_id, so the run cannot be followed. Look at the runs of technique ${techniqueId} in FLORA; Idempotency-Key ${key}.`,
-			);
-		}
-		rememberCreated(key, accepted.run_id);
-	} else if (outcome.error.code === 'idempotency_duplicate') {
-		const runId = await recoverStartedRun.call(this, itemIndex, item.recovery, key, startedAt);
-		if (!runId) throw notIdentified(this, itemIndex, item, key);
-		rememberCreated(key, runId);
-		accepted = await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `${runsPath}/${encodeURIComponent(runId)}`,
-			itemIndex,
-		});
-	} else {
-		throw new FloraApiError(this, outcome.error, itemIndex);
-	}
-	const runId = String(accepted.run_id);
-	progress.run_id = runId;
 	const extra: IDataObject = { technique_id: techniqueId };
 	if (Object.keys(inputAssets).length) extra.input_assets = inputAssets;
-	const completed = accepted.status === 'completed';
-	if (!item.behaviour.waitForCompletion || completed) {
-		const output = await runOutputItem.call(
-			this,
-			itemIndex,
-			{ ...extra, ...accepted },
-			completed ? accepted : undefined,
-			item.behaviour.downloadOutputs,
-		);
-		return [output];
-	}
-	const final = await waitForRun.call(
-		this,
-		itemIndex,
-		{ runId, path: `${runsPath}/${encodeURIComponent(runId)}` },
-		item.behaviour.timeoutMs,
-		progress,
-	);
+	const runId = String(accepted.run_id);
 	return [
-		await runOutputItem.call(
+		await followRun.call(
 			this,
 			itemIndex,
-			{ ...extra, ...accepted },
-			final,
-			item.behaviour.downloadOutputs,
+			accepted,
+			runPath(runId),
+			item.behaviour,
+			progress,
+			extra,
 		),
 	];
 }
