@@ -181,6 +181,38 @@ describe('Flora node description', () => {
 		}
 	});
 
+	it("shows a model's params and a technique's inputs as typed fields from resource-mapper methods", () => {
+		const [modelParameters] = byPath('modelParameters');
+		const [inputs] = byPath('inputs');
+		expect(modelParameters.type).toBe('resourceMapper');
+		expect(modelParameters.typeOptions).toMatchObject({
+			loadOptionsDependsOn: ['type', 'model.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getModelParameters',
+				mode: 'add',
+				fieldWords: { singular: 'parameter', plural: 'parameters' },
+				supportAutoMap: false,
+			},
+		});
+		expect(inputs.typeOptions).toMatchObject({
+			loadOptionsDependsOn: ['technique.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getTechniqueInputs',
+				mode: 'add',
+				supportAutoMap: false,
+			},
+		});
+		expect(node.methods.resourceMapping).toHaveProperty('getModelParameters');
+		expect(node.methods.resourceMapping).toHaveProperty('getTechniqueInputs');
+	});
+
+	it('offers only polling as the Wait Mode for now', () => {
+		for (const waitMode of byPath('options.waitMode')) {
+			expect(waitMode.options).toEqual([expect.objectContaining({ value: 'poll' })]);
+			expect(waitMode.default).toBe('poll');
+		}
+	});
+
 	it('validates typed workspace and project IDs in the ID mode', () => {
 		for (const workspace of [...byPath('workspace'), ...byPath('filters.workspaceId')]) {
 			const regex = idRegex(workspace);
