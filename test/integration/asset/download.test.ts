@@ -151,12 +151,13 @@ describe('Download: retries and failures', () => {
 	});
 
 	it('stops the transfer when the execution is cancelled, keeping nothing', async () => {
-		const size = 2048 * MiB;
+		// Far more than loopback moves before the cancel, however fast the machine.
+		const size = 16 * 1024 * MiB;
 		const asset = seedAsset({ name: 'huge.mp4', content_type: 'video/mp4', size_bytes: size });
 		const result = await runFlora(sim, {
 			parameters: downloadParams(asset.asset_id),
 			binaryMode: 'filesystem',
-			abortAfterMs: 500,
+			abortAfterMs: 2500,
 		});
 		expect(result.cancelled).toBe(true);
 		expect(result.items).toEqual([]);
