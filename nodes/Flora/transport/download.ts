@@ -199,6 +199,11 @@ class DownloadAttemptError extends Error {
 	}
 }
 
+// Socket reads arrive in pieces of 16-64 KiB; the binary store writes each piece
+// it is given with its own call. Handing it 1 MiB at a time cuts those calls
+// (and their thread-pool round trips) about twentyfold, for one copy per MiB.
+const DOWNLOAD_WRITE_BYTES = 1024 * 1024;
+
 type Stream = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0] & {
 	destroy(error?: Error): void;
 	destroyed?: boolean;
@@ -226,6 +231,8 @@ function countedBody(
 	const from = (body.constructor as { from?: (source: AsyncIterable<Uint8Array>) => Stream }).from;
 	if (typeof from !== 'function') return body;
 	async function* counted(): AsyncGenerator<Uint8Array> {
+		let pending: Uint8Array[] = [];
+		let pendingBytes = 0;
 		for await (const chunk of body as AsyncIterable<Uint8Array>) {
 			if (signal?.aborted) throw new FloraCancelledError();
 			progress.received += chunk.byteLength;
@@ -236,7 +243,13 @@ function countedBody(
 					progress.received,
 				);
 			}
-			yield chunk;
+			pending.push(chunk);
+			pendingBytes += chunk.byteLength;
+			if (pendingBytes >= DOWNLOAD_WRITE_BYTES) {
+				yield pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+				pending = [];
+				pendingBytes = 0;
+			}
 		}
 		if (expected !== undefined && progress.received < expected) {
 			throw new DownloadAttemptError(
@@ -245,6 +258,7 @@ function countedBody(
 				progress.received,
 			);
 		}
+		if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 	}
 	return from.call(body.constructor, counted());
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { Container } from '@n8n/di';
-import { BinaryDataService } from 'n8n-core';
+import { BinaryDataConfig, BinaryDataService } from 'n8n-core';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { Simulator } from '../../simulator';
@@ -31,6 +33,17 @@ function seedAsset(extra: Parameters<Simulator['seedAssets']>[1] = {}) {
 
 function apiCalls() {
 	return requestsTo(sim, 'api').map((r) => `${r.method} ${r.path}`);
+}
+
+/** Partly written files n8n's filesystem store left behind (it writes to `*.tmp.*` first). */
+function leftoverTempFiles(): string[] {
+	const walk = (dir: string): string[] =>
+		existsSync(dir)
+			? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+					e.isDirectory() ? walk(join(dir, e.name)) : e.name.includes('.tmp.') ? [e.name] : [],
+				)
+			: [];
+	return walk(Container.get(BinaryDataConfig).localStoragePath);
 }
 
 function itemIndexOf(error: unknown) {
@@ -118,7 +131,10 @@ describe('Download: retries and failures', () => {
 	it('gives up after bounded restarts with a message naming the URL and the bytes received', async () => {
 		const asset = seedAsset({ size_bytes: MiB });
 		sim.gen.injectCdnFault({ kind: 'reset', afterBytes: 100_000, path: /^\/assets\//, times: 50 });
-		const result = await runFlora(sim, { parameters: downloadParams(asset.asset_id) });
+		const result = await runFlora(sim, {
+			parameters: downloadParams(asset.asset_id),
+			binaryMode: 'filesystem',
+		});
 		expect(result.error?.constructor.name).toBe('NodeOperationError');
 		expect(result.error?.message).toBe(
 			`Could not download the file from ${asset.url}: the transfer broke off after 100000 of ${MiB} bytes`,
@@ -130,6 +146,30 @@ describe('Download: retries and failures', () => {
 		// One try and three restarts, each from the first byte.
 		expect(sim.record.downloads).toHaveLength(4);
 		expect(sim.record.downloads.every((d) => d.status === 'reset' && !d.range)).toBe(true);
+		// No partial file stays in n8n's binary store.
+		expect(leftoverTempFiles()).toEqual([]);
+	});
+
+	it('stops the transfer when the execution is cancelled, keeping nothing', async () => {
+		// Far more than loopback moves before the cancel, however fast the machine.
+		const size = 16 * 1024 * MiB;
+		const asset = seedAsset({ name: 'huge.mp4', content_type: 'video/mp4', size_bytes: size });
+		const result = await runFlora(sim, {
+			parameters: downloadParams(asset.asset_id),
+			binaryMode: 'filesystem',
+			abortAfterMs: 2500,
+		});
+		expect(result.cancelled).toBe(true);
+		expect(result.items).toEqual([]);
+		const [download] = sim.record.downloads;
+		expect(sim.record.downloads).toHaveLength(1);
+		expect(download.completed).toBe(false);
+		// The connection is gone: the file host stops sending.
+		const sentAfterCancel = download.bytesSent;
+		expect(sentAfterCancel).toBeLessThan(size);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(sim.record.downloads[0].bytesSent).toBe(sentAfterCancel);
+		expect(leftoverTempFiles()).toEqual([]);
 	});
 
 	it('keeps the other items under Continue On Fail; the failed one is an error item paired to its input', async () => {
