@@ -2,8 +2,16 @@ import type { IExecuteFunctions, INodeType, INodeTypeDescription } from 'n8n-wor
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as asset from './actions/asset';
+import * as generation from './actions/generation';
 import { router } from './actions/router';
-import { searchProjects, searchWorkspaces } from './methods/listSearch';
+import * as technique from './actions/technique';
+import { getModelParameters, getTechniqueInputs } from './methods/resourceMapping';
+import {
+	searchModels,
+	searchProjects,
+	searchTechniques,
+	searchWorkspaces,
+} from './methods/listSearch';
 
 export class Flora implements INodeType {
 	description: INodeTypeDescription = {
@@ -13,7 +21,8 @@ export class Flora implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Upload images, video, audio and PDFs to FLORA as assets, and get or list them',
+		description:
+			'Upload files to FLORA as assets, generate images, video, audio and text, and run techniques',
 		defaults: { name: 'Flora' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -25,15 +34,22 @@ export class Flora implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Asset', value: 'asset' }],
+				options: [
+					{ name: 'Asset', value: 'asset' },
+					{ name: 'Generation', value: 'generation' },
+					{ name: 'Technique', value: 'technique' },
+				],
 				default: 'asset',
 			},
 			...asset.description,
+			...generation.description,
+			...technique.description,
 		],
 	};
 
 	methods = {
-		listSearch: { searchWorkspaces, searchProjects },
+		listSearch: { searchWorkspaces, searchProjects, searchModels, searchTechniques },
+		resourceMapping: { getModelParameters, getTechniqueInputs },
 	};
 
 	async execute(this: IExecuteFunctions) {

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { MiB, RESULT_MARK, WARMUP_RUNS } from './measure';
+import type { DownloadRowConfig, DownloadRowResult } from './download-row';
 import type { NodeRowConfig, NodeRowResult } from './node-row';
 import type { SdkRowConfig, SdkRowResult } from './sdk-row';
 
@@ -39,6 +40,8 @@ const SMALL_KIB = 100;
 const SMALL_LATENCY_MS = 50;
 const CONCURRENCIES = (args.get('concurrency') ?? '1,2,4,8').split(',').map(Number);
 const ONLY = args.get('only');
+/** Asset → Download file sizes in MiB: a small one shows whether memory grows with the file. */
+const DOWNLOAD_MIB = (args.get('download-sizes') ?? '64,512').split(',').map(Number);
 /** Another Node binary for the client children, e.g. to compare Node versions. */
 const CHILD_NODE = process.env.BENCH_NODE || process.execPath;
 const LARGE_MIME = 'video/mp4';
@@ -388,6 +391,107 @@ async function smallRows(sim: SimInfo, dir: string, warmupFile: string): Promise
 	return rows;
 }
 
+// ---------------------------------------------------------------- download
+
+interface DownloadRun {
+	ms: number;
+	cpuMs: number;
+}
+interface NodeDownloadRun extends DownloadRun {
+	rss: number;
+	majorGcs: number;
+}
+interface DownloadRow {
+	sizeMiB: number;
+	curl: DownloadRun[];
+	node: NodeDownloadRun[];
+}
+
+/** `curl -o /dev/null` from the same CDN address the node downloads from. */
+async function curlDownload(url: string, bytes: number): Promise<DownloadRun> {
+	const curlArgs = [
+		'-sS',
+		'-o',
+		'/dev/null',
+		'-w',
+		'%{http_code} %{time_total} %{size_download}\\n',
+		url,
+	];
+	const child = spawn('bash', ['-c', 'curl "$@"; rc=$?; times; exit $rc', 'bash', ...curlArgs], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let out = '';
+	let err = '';
+	child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+	child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+	const code = await new Promise<number | null>((ok) => child.once('exit', ok));
+	const lines = out.trim().split('\n');
+	const [status, seconds, size] = lines[0].split(' ');
+	if (code !== 0 || status !== '200' || Number(size) !== bytes)
+		throw new Error(`curl download failed (exit ${code}, HTTP ${status}, ${size} bytes): ${err}`);
+	const toMs = (t: string) => {
+		const m = /(\d+)m([\d.]+)s/.exec(t);
+		return m ? (Number(m[1]) * 60 + Number(m[2])) * 1000 : NaN;
+	};
+	const [user, system] = (lines[2] ?? '').split(' ');
+	return { ms: Number(seconds) * 1000, cpuMs: toMs(user) + toMs(system) };
+}
+
+interface SeededAsset {
+	asset_id: string;
+	url: string;
+}
+
+async function seedAsset(sim: SimInfo, name: string, bytes: number): Promise<SeededAsset> {
+	const { assets } = (await control(sim, 'assets/seed', {
+		n: 1,
+		base: { name, content_type: 'video/mp4', size_bytes: bytes },
+	})) as { assets: SeededAsset[] };
+	return assets[0];
+}
+
+async function downloadRows(sim: SimInfo): Promise<DownloadRow[]> {
+	await control(sim, 'reset', {});
+	const warmup = await seedAsset(sim, 'warmup.mp4', 4096);
+	const rows: DownloadRow[] = [];
+	for (const sizeMiB of DOWNLOAD_MIB) {
+		const bytes = sizeMiB * MiB;
+		const asset = await seedAsset(sim, `master-${sizeMiB}.mp4`, bytes);
+		const row: DownloadRow = { sizeMiB, curl: [], node: [] };
+		const reps = repsFor(sizeMiB);
+		for (let rep = 1; rep <= reps; rep++) {
+			log(`download ${sizeMiB} MiB, run ${rep}/${reps}: curl`);
+			const c = await curlDownload(asset.url, bytes);
+			row.curl.push(c);
+			log(`download ${sizeMiB} MiB, run ${rep}/${reps}: Flora node`);
+			const n = await runRow<DownloadRowResult>('download-row.ts', {
+				apiBaseUrl: sim.apiBaseUrl,
+				apiKey: sim.apiKey,
+				assetId: asset.asset_id,
+				warmupAssetId: warmup.asset_id,
+				sampleEveryMs: 5,
+			} satisfies DownloadRowConfig);
+			if (!n.ok || n.bytes !== bytes)
+				throw new Error(
+					`Flora node download failed on ${sizeMiB} MiB: ${n.error ?? `${n.bytes} bytes`}`,
+				);
+			row.node.push({
+				ms: n.nodeMs,
+				cpuMs: n.cpu.total,
+				rss: n.memory.growth.rss,
+				majorGcs: n.gc.major,
+			});
+			const nr = row.node[rep - 1];
+			log(
+				`download ${sizeMiB} MiB, run ${rep}: curl ${fmt(c.ms)} ms; node ${fmt(nr.ms)} ms (cpu ${fmt(nr.cpuMs)}, ${nr.majorGcs} full GCs, rss +${fmt(mib(nr.rss), 1)} MiB)`,
+			);
+		}
+		rows.push(row);
+	}
+	await control(sim, 'reset', {});
+	return rows;
+}
+
 // ---------------------------------------------------------------- report
 
 async function machine(): Promise<string> {
@@ -424,7 +528,13 @@ function verdict(
 	return met ? `✅ met, by ${by}` : `❌ not met, short by ${by}`;
 }
 
-function report(large: LargeRow[], small: SmallRow[], header: string, loadNote: string): string {
+function report(
+	large: LargeRow[],
+	small: SmallRow[],
+	downloads: DownloadRow[],
+	header: string,
+	loadNote: string,
+): string {
 	const out: string[] = [header, loadNote, ''];
 	if (large.length) {
 		out.push(
@@ -524,7 +634,53 @@ function report(large: LargeRow[], small: SmallRow[], header: string, loadNote: 
 		);
 	}
 
+	if (downloads.length) {
+		out.push(
+			`### Asset → Download: one asset from the simulator's CDN, filesystem binary mode, loopback (median of ${downloads.map((r) => `${r.curl.length} runs at ${r.sizeMiB} MiB`).join(', ')}; memory: worst run)`,
+			'',
+			'| File | Client | Time (ms) | MiB/s | × curl | Peak RSS growth (MiB) | CPU (ms/MiB) |',
+			'|---|---|--:|--:|--:|--:|--:|',
+		);
+		for (const r of downloads) {
+			const bytes = r.sizeMiB * MiB;
+			const curlMs = med(r.curl, (c) => c.ms);
+			const nodeMs = med(r.node, (n) => n.ms);
+			out.push(
+				`| ${r.sizeMiB} MiB | curl -o /dev/null (the limit) | ${fmt(curlMs, 1)} | ${fmt(rate(bytes, curlMs))} | 1.00 | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${r.sizeMiB} MiB | Flora node: GET the asset, file into n8n's binary store | ${fmt(nodeMs, 1)} | ${fmt(rate(bytes, nodeMs))} | ${fmt(
+					ratio(r.curl, r.node, (c, n) => c.ms / n.ms),
+					2,
+				)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
+			);
+		}
+		out.push(
+			'',
+			"Time: curl: its own `time_total` writing to /dev/null. Node: the Flora node's run alone (GET /assets/{id}, then the file streamed into n8n's binary store on disk), so it includes writing the file, which curl does not. " +
+				`Peak RSS growth: highest resident memory during the workflow minus the idle process after ${WARMUP_RUNS} warm-up downloads of 4 KiB.`,
+			'',
+		);
+	}
+
 	const targets: string[] = [];
+	const largestDownload = downloads[downloads.length - 1];
+	if (largestDownload) {
+		const r = largestDownload;
+		const speed = ratio(r.curl, r.node, (c, n) => c.ms / n.ms);
+		const growth = mib(worst(r.node, (n) => n.rss));
+		const smallest = downloads[0];
+		const smallGrowth = mib(worst(smallest.node, (n) => n.rss));
+		targets.push(
+			`| Download throughput ≥ 0.9 × curl, ${r.sizeMiB} MiB | ${fmt(speed, 2)} × curl | ${verdict(speed >= 0.9, speed, 0.9, '%', true)} |`,
+			`| Download peak RSS growth ≤ 64 MiB, ${r.sizeMiB} MiB file | ${fmt(growth, 1)} MiB | ${verdict(growth <= 64, growth, 64, 'MiB', false)} |`,
+		);
+		if (smallest !== r) {
+			const flat = growth - smallGrowth <= 16;
+			targets.push(
+				`| Download RSS growth flat in file size (${smallest.sizeMiB} → ${r.sizeMiB} MiB: within 16 MiB) | ${fmt(smallGrowth, 1)} → ${fmt(growth, 1)} MiB | ${flat ? `✅ met (${fmt(growth - smallGrowth, 1)} MiB apart)` : `❌ not met (${fmt(growth - smallGrowth, 1)} MiB apart)`} |`,
+			);
+		}
+	}
+
 	const bySize = new Map(large.map((r) => [r.sizeMiB, r]));
 	for (const size of [64, 512]) {
 		const r = bySize.get(size);
@@ -590,6 +746,7 @@ async function main(): Promise<void> {
 		}
 		const small =
 			ONLY === undefined || ONLY === 'small' ? await smallRows(sim, dir, warmupFile) : [];
+		const downloads = ONLY === undefined || ONLY === 'download' ? await downloadRows(sim) : [];
 		const loadNote =
 			loadAtStart > 0.5
 				? `Other work was running when the benchmark started (1-minute load average ${fmt(loadAtStart, 1)} on ${cpus().length} cores): wall-clock figures are noisier than on an idle machine; CPU and memory figures much less so.`
@@ -598,7 +755,9 @@ async function main(): Promise<void> {
 			? ' All benchmark processes ran at raised CPU priority (nice -10).'
 			: '';
 		const took = `The benchmark took ${fmt((Date.now() - started) / 1000)} s.`;
-		process.stdout.write(`${report(large, small, header, loadNote + priority)}\n${took}\n`);
+		process.stdout.write(
+			`${report(large, small, downloads, header, loadNote + priority)}\n${took}\n`,
+		);
 	} finally {
 		simChild.stdin.end();
 		simChild.kill();

@@ -5,11 +5,15 @@ import { redactSecrets } from '../helpers/redact';
 import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
 import * as asset from './asset';
+import * as generation from './generation';
+import * as technique from './technique';
 import type { FloraOperation, FloraOperations } from './types';
 
 /** Every resource's operations, by `resource` value. */
 const resources: Record<string, FloraOperations> = {
 	asset: asset.operations,
+	generation: generation.operations,
+	technique: technique.operations,
 };
 
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -57,7 +61,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const index = next++;
 			const entry = prepared[index];
 			if (!entry.ok) {
-				results[index] = [errorItem(entry.error, index)];
+				results[index] = [errorItem(this, entry.error, index)];
 				continue;
 			}
 			try {
@@ -65,7 +69,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
-					results[index] = [errorItem(error, index, progress[index])];
+					results[index] = [errorItem(this, error, index, progress[index])];
 				} else {
 					recordFailure(index, error);
 				}
@@ -86,6 +90,7 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 
 /** The output of a failed item under Continue On Fail: what failed, never request headers. */
 function errorItem(
+	context: IExecuteFunctions,
 	error: unknown,
 	itemIndex: number,
 	progress: ItemProgress = {},
@@ -100,5 +105,12 @@ function errorItem(
 		if (e.flora.fields.length) json.fields = e.flora.fields;
 	}
 	Object.assign(json, progress);
+	// n8n moves an item to the error output only when its json has no keys but
+	// `error`, `message` and `details` (an item carrying `error` itself would
+	// lose everything but the message): the rest goes under `details`.
+	if (context.getNode().onError === 'continueErrorOutput') {
+		const { error: message, ...details } = json;
+		return { json: { error: message, details }, pairedItem: { item: itemIndex } };
+	}
 	return { json, pairedItem: { item: itemIndex } };
 }

@@ -85,3 +85,78 @@ export function projectLocator(
 export function locatorValue(value: unknown): unknown {
 	return value !== null && typeof value === 'object' ? (value as IDataObject).value : value;
 }
+
+/** A generation model, picked from FLORA's list for the chosen type or typed as its ID. */
+export const modelLocator: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	description:
+		"The model that generates. Leave empty to use the workspace's default model for the type. The list shows each model's estimated credits and time.",
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a model...',
+			typeOptions: {
+				searchListMethod: 'searchModels',
+				searchable: true,
+			},
+		},
+		{
+			displayName: 'ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'flux-1.1-pro',
+			validation: [
+				{
+					type: 'regex',
+					properties: {
+						regex: '^\\S+$',
+						errorMessage: 'A model ID has no spaces (for example flux-1.1-pro)',
+					},
+				},
+			],
+		},
+	],
+};
+
+/** A technique (a saved FLORA workflow), picked from the workspace's list or typed as its ID or slug. */
+export const techniqueLocator: INodeProperties = {
+	displayName: 'Technique',
+	name: 'technique',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description:
+		'The FLORA technique to run. Pick it from the list, or give its ID (starts with tech_) or its slug.',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a technique...',
+			typeOptions: {
+				searchListMethod: 'searchTechniques',
+				searchable: true,
+			},
+		},
+		{
+			displayName: 'ID or Slug',
+			name: 'id',
+			type: 'string',
+			placeholder: 'tech_abc123',
+			validation: [
+				{
+					type: 'regex',
+					properties: {
+						regex: '^\\S+$',
+						errorMessage: 'A technique ID or slug has no spaces (for example tech_abc123)',
+					},
+				},
+			],
+		},
+	],
+};

@@ -10,6 +10,9 @@ import { exampleId, ID_PREFIXES, isFloraId } from './ids';
 
 export const LIMITS = {
 	waitTimeout: { min: 1, max: 3600 },
+	/** Seconds a run may take before the item fails (Options → Timeout). */
+	runTimeout: { min: 1, max: 7200 },
+	promptLength: 100_000,
 	concurrency: { min: 1, max: 8 },
 	idempotencyKeyLength: 255,
 	getAllLimit: { min: 1, max: 10_000 },
@@ -150,19 +153,30 @@ export function validateAssetId(
 	}) as string;
 }
 
+/** Where a URL is checked: the field's name and how to do without an HTTPS address. */
+export interface UrlField {
+	label: string;
+	emptyHint: string;
+	httpsFix: string;
+}
+
+const SOURCE_URL_FIELD: UrlField = {
+	label: 'URL',
+	emptyHint:
+		'Enter the public HTTPS address of the file, for example https://example.com/image.png.',
+	httpsFix:
+		'FLORA only fetches public https:// addresses. Host the file on an HTTPS server, or upload it as binary data with Source "Binary File".',
+};
+
 /** Only public HTTPS URLs: FLORA fetches them server-side and refuses anything else. */
 export function validateSourceUrl(
 	context: IExecuteFunctions,
 	itemIndex: number,
 	value: unknown,
+	field: UrlField = SOURCE_URL_FIELD,
 ): string {
-	const text = requiredText(
-		context,
-		itemIndex,
-		'URL',
-		value,
-		'Enter the public HTTPS address of the file, for example https://example.com/image.png.',
-	);
+	const { label } = field;
+	const text = requiredText(context, itemIndex, label, value, field.emptyHint);
 	let url: URL;
 	try {
 		url = new URL(text);
@@ -170,7 +184,7 @@ export function validateSourceUrl(
 		throw itemError(
 			context,
 			itemIndex,
-			`URL "${text}" is not a valid address`,
+			`${label} "${text}" is not a valid address`,
 			'Enter a full HTTPS address, for example https://example.com/image.png. Relative paths are not accepted.',
 		);
 	}
@@ -178,20 +192,25 @@ export function validateSourceUrl(
 		throw itemError(
 			context,
 			itemIndex,
-			`URL must use HTTPS, but it starts with "${url.protocol}"`,
-			'FLORA only fetches public https:// addresses. Host the file on an HTTPS server, or upload it as binary data with Source "Binary File".',
+			`${label} must use HTTPS, but it starts with "${url.protocol}"`,
+			field.httpsFix,
 		);
 	}
 	if (url.username || url.password) {
 		throw itemError(
 			context,
 			itemIndex,
-			'URL contains a user name or password',
+			`${label} contains a user name or password`,
 			'Remove the credentials from the URL (user:password@host). Use a signed or public link instead; FLORA would store the credentials with the asset.',
 		);
 	}
 	if (/\s/.test(text)) {
-		throw itemError(context, itemIndex, 'URL contains spaces', 'Encode spaces in the URL as %20.');
+		throw itemError(
+			context,
+			itemIndex,
+			`${label} contains spaces`,
+			'Encode spaces in the URL as %20.',
+		);
 	}
 	return url.toString();
 }

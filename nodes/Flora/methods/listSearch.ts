@@ -6,7 +6,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { fetchModels } from '../helpers/catalog';
 import { isFloraId } from '../helpers/ids';
+import type { FloraTechnique } from '../helpers/parameters';
 import { floraApiRequest } from '../transport';
 
 // FLORA's workspace and project list entries carry no web address (spec 1.6.0), and
@@ -98,4 +100,82 @@ function selectedWorkspace(context: ILoadOptionsFunctions): string {
 		});
 	}
 	return id;
+}
+
+function money(value: unknown): string | undefined {
+	const n = Number(value);
+	return value !== undefined && value !== null && Number.isFinite(n)
+		? `$${n.toFixed(2)}`
+		: undefined;
+}
+
+/** Models of the chosen Type, each with its estimated credits and time; searched locally. */
+export async function searchModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const type = String(this.getCurrentNodeParameter('type') ?? 'image');
+	const models = await fetchModels(this, type, { maxAttempts: PICKER_ATTEMPTS });
+	const needle = filter?.trim().toLowerCase();
+	const results: INodeListSearchItems[] = models
+		.filter(
+			(m) =>
+				!needle ||
+				(m.name ?? '').toLowerCase().includes(needle) ||
+				m.model_id.toLowerCase().includes(needle) ||
+				(m.provider ?? '').toLowerCase().includes(needle),
+		)
+		.map((m) => {
+			const facts = [
+				m.estimated_credits !== undefined ? `~${m.estimated_credits} credits` : undefined,
+				m.estimated_seconds !== undefined ? `~${m.estimated_seconds} s` : undefined,
+				m.provider,
+				m.beta ? 'beta' : undefined,
+			].filter(Boolean);
+			return {
+				name: m.name || m.model_id,
+				value: m.model_id,
+				description: facts.join(' · '),
+			};
+		});
+	return { results };
+}
+
+/** Techniques of the chosen workspace (all the key sees when none is chosen), searched by FLORA. */
+export async function searchTechniques(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const raw = this.getCurrentNodeParameter('workspace');
+	const value = raw !== null && typeof raw === 'object' ? (raw as IDataObject).value : raw;
+	const workspaceId = typeof value === 'string' ? value.trim() : '';
+	const qs: IDataObject = { limit: PROJECT_PAGE_SIZE };
+	if (workspaceId && isFloraId('workspace', workspaceId)) qs.workspace_id = workspaceId;
+	if (filter?.trim()) qs.query = filter.trim();
+	if (paginationToken) qs.cursor = paginationToken;
+	const response = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/techniques',
+		qs,
+		maxAttempts: PICKER_ATTEMPTS,
+	});
+	const results: INodeListSearchItems[] = (
+		(response.techniques as FloraTechnique[] | undefined) ?? []
+	).map((t) => {
+		const inputs = (t.inputs ?? []).map((i) => i.name || i.id).join(', ');
+		const facts = [
+			money(t.run_cost) ? `${money(t.run_cost)} per run` : undefined,
+			inputs ? `inputs: ${inputs}` : undefined,
+		].filter(Boolean);
+		return {
+			name: t.name || t.technique_id,
+			value: t.technique_id,
+			description: facts.join(' · '),
+		};
+	});
+	const meta = response.meta as IDataObject | undefined;
+	const next =
+		typeof meta?.next_cursor === 'string' && meta.next_cursor ? meta.next_cursor : undefined;
+	return { results, paginationToken: next };
 }

@@ -18,6 +18,7 @@ import type {
 	INodeParameters,
 	INodeType,
 	IWorkflowExecuteAdditionalData,
+	ResourceMapperFields,
 } from 'n8n-workflow';
 import {
 	NodeConnectionTypes,
@@ -79,7 +80,7 @@ function editorNode(name: string, parameters: INodeParameters, nodeType: INodeTy
 }
 
 export interface ListSearchCall {
-	method: 'searchWorkspaces' | 'searchProjects';
+	method: 'searchWorkspaces' | 'searchProjects' | 'searchModels' | 'searchTechniques';
 	/** The node's parameters as set in the editor (defaults are added). */
 	parameters: INodeParameters;
 	/** Path of the resource locator being opened, e.g. `parameters.additionalFields.projectId`. */
@@ -173,4 +174,33 @@ export function floraAsTool(parameters: INodeParameters, credentials: FloraCrede
 		argumentNames: Object.keys(shape).sort(),
 		invoke: async (args) => String(await tool.invoke(args)),
 	};
+}
+
+export interface ResourceMappingCall {
+	method: 'getModelParameters' | 'getTechniqueInputs';
+	/** The node's parameters as set in the editor (defaults are added). */
+	parameters: INodeParameters;
+	credentials: FloraCredential;
+}
+
+/** Loads a resource mapper's fields the way n8n's editor backend does. */
+export async function resourceMapping(call: ResourceMappingCall): Promise<ResourceMapperFields> {
+	const nodeType = floraNodeType();
+	const node = editorNode('Temp-Node', call.parameters, nodeType);
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: new HarnessNodeTypes({ [NODE_TYPE]: nodeType }),
+	});
+	const method = nodeType.methods?.resourceMapping?.[call.method];
+	if (typeof method !== 'function')
+		throw new UnexpectedError(`No resourceMapping method ${call.method}`);
+	const context = new LoadOptionsContext(
+		workflow,
+		workflow.nodes['Temp-Node'],
+		additionalData(call.credentials, node.parameters),
+		'parameters.' + (call.method === 'getModelParameters' ? 'modelParameters' : 'inputs'),
+	);
+	return await method.call(context);
 }

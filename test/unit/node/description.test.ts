@@ -162,12 +162,15 @@ describe('Flora node description', () => {
 		expect(wait.hint).toMatch(/pending_upload/);
 	});
 
-	it('lets users pick workspaces and projects from lists backed by existing methods', () => {
+	it('lets users pick workspaces, projects, models and techniques from lists backed by existing methods', () => {
 		const locators = parameters.filter(([, p]) => p.type === 'resourceLocator');
-		expect(locators.map(([path]) => path).sort()).toEqual([
+		expect([...new Set(locators.map(([path]) => path))].sort()).toEqual([
 			'additionalFields.projectId',
 			'filters.projectId',
 			'filters.workspaceId',
+			'model',
+			'project',
+			'technique',
 			'workspace',
 		]);
 		for (const [path, locator] of locators) {
@@ -175,6 +178,38 @@ describe('Flora node description', () => {
 			const options = list?.typeOptions as INodePropertyModeTypeOptions | undefined;
 			expect({ path, searchable: options?.searchable }).toEqual({ path, searchable: true });
 			expect(node.methods.listSearch).toHaveProperty(options!.searchListMethod!);
+		}
+	});
+
+	it("shows a model's params and a technique's inputs as typed fields from resource-mapper methods", () => {
+		const [modelParameters] = byPath('modelParameters');
+		const [inputs] = byPath('inputs');
+		expect(modelParameters.type).toBe('resourceMapper');
+		expect(modelParameters.typeOptions).toMatchObject({
+			loadOptionsDependsOn: ['type', 'model.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getModelParameters',
+				mode: 'add',
+				fieldWords: { singular: 'parameter', plural: 'parameters' },
+				supportAutoMap: false,
+			},
+		});
+		expect(inputs.typeOptions).toMatchObject({
+			loadOptionsDependsOn: ['technique.value'],
+			resourceMapper: {
+				resourceMapperMethod: 'getTechniqueInputs',
+				mode: 'add',
+				supportAutoMap: false,
+			},
+		});
+		expect(node.methods.resourceMapping).toHaveProperty('getModelParameters');
+		expect(node.methods.resourceMapping).toHaveProperty('getTechniqueInputs');
+	});
+
+	it('offers only polling as the Wait Mode for now', () => {
+		for (const waitMode of byPath('options.waitMode')) {
+			expect(waitMode.options).toEqual([expect.objectContaining({ value: 'poll' })]);
+			expect(waitMode.default).toBe('poll');
 		}
 	});
 

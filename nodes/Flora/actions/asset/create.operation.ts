@@ -26,6 +26,7 @@ import {
 	floraApiRequest,
 	floraApiTryRequest,
 } from '../../transport';
+import type { MutationKind } from '../../transport/idempotency';
 import { idempotencyKey, recoverCreatedAsset, rememberCreated } from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
 import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
@@ -282,12 +283,57 @@ export async function execute(
 	item: CreateItem,
 	progress: ItemProgress,
 ): Promise<INodeExecutionData[]> {
-	const createKey = idempotencyKey(this, itemIndex, 'create', item.userKey);
+	const asset = await createAsset.call(this, itemIndex, item, {
+		onReserved: (assetId) => {
+			progress.asset_id = assetId;
+		},
+	});
+	return [{ json: asset, binary: item.binary }];
+}
+
+/** An upload of an item's binary as a new asset, e.g. a technique's media input. */
+export function binaryAssetItem(args: {
+	workspaceId: string;
+	projectId?: string;
+	upload: UploadSource;
+	userKey?: string;
+	waitTimeoutMs: number;
+}): CreateItem {
+	const body: IDataObject = {
+		source: 'signed-url',
+		workspace_id: args.workspaceId,
+		content_type: args.upload.contentType,
+		file_name: args.upload.fileName,
+	};
+	if (args.projectId) body.project_id = args.projectId;
+	return {
+		source: 'binary',
+		body,
+		userKey: args.userKey,
+		waitForReady: true,
+		waitTimeoutMs: args.waitTimeoutMs,
+		upload: args.upload,
+	};
+}
+
+/**
+ * The whole life of one asset create: reserve (recovering a lost answer),
+ * upload the bytes with fresh forms as needed, complete, and wait for ready.
+ * Returns the asset as FLORA last reported it; a failed asset is an error.
+ * `keyKind` scopes the Idempotency-Key, so one item can create several assets.
+ */
+export async function createAsset(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	options: { keyKind?: MutationKind; onReserved?: (assetId: string) => void } = {},
+): Promise<IDataObject> {
+	const createKey = idempotencyKey(this, itemIndex, options.keyKind ?? 'create', item.userKey);
 	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
 	const assetId = String(reservation.asset_id);
-	progress.asset_id = assetId;
+	options.onReserved?.(assetId);
 
-	if (item.source === 'signedUrl') return [{ json: reservation, binary: item.binary }];
+	if (item.source === 'signedUrl') return reservation;
 
 	let asset = reservation;
 	if (item.source === 'binary' && item.upload && reservation.status !== 'ready') {
@@ -298,7 +344,7 @@ export async function execute(
 		asset = await waitUntilReady.call(this, itemIndex, assetId, item.waitTimeoutMs);
 	}
 	if (asset.status === 'failed') throw assetFailed(this, itemIndex, asset);
-	return [{ json: asset, binary: item.binary }];
+	return asset;
 }
 
 /** POST /assets, or, after a lost answer, the asset that FLORA already made for this key. */
