@@ -2,8 +2,17 @@ import type { IExecuteFunctions, INodeType, INodeTypeDescription } from 'n8n-wor
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as asset from './actions/asset';
+import * as model from './actions/model';
+import * as project from './actions/project';
 import { router } from './actions/router';
-import { searchProjects, searchWorkspaces } from './methods/listSearch';
+import * as run from './actions/run';
+import * as technique from './actions/technique';
+import {
+	searchModels,
+	searchProjects,
+	searchTechniques,
+	searchWorkspaces,
+} from './methods/listSearch';
 
 export class Flora implements INodeType {
 	description: INodeTypeDescription = {
@@ -13,7 +22,8 @@ export class Flora implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Upload images, video, audio and PDFs to FLORA as assets, and get or list them',
+		description:
+			'Upload images, video, audio and PDFs to FLORA as assets, manage projects, and read techniques, runs and models',
 		defaults: { name: 'Flora' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -25,15 +35,25 @@ export class Flora implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Asset', value: 'asset' }],
+				options: [
+					{ name: 'Asset', value: 'asset' },
+					{ name: 'Model', value: 'model' },
+					{ name: 'Project', value: 'project' },
+					{ name: 'Run', value: 'run' },
+					{ name: 'Technique', value: 'technique' },
+				],
 				default: 'asset',
 			},
 			...asset.description,
+			...model.description,
+			...project.description,
+			...run.description,
+			...technique.description,
 		],
 	};
 
 	methods = {
-		listSearch: { searchWorkspaces, searchProjects },
+		listSearch: { searchWorkspaces, searchProjects, searchTechniques, searchModels },
 	};
 
 	async execute(this: IExecuteFunctions) {

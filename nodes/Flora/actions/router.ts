@@ -5,11 +5,19 @@ import { redactSecrets } from '../helpers/redact';
 import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
 import * as asset from './asset';
+import * as model from './model';
+import * as project from './project';
+import * as run from './run';
+import * as technique from './technique';
 import type { FloraOperation, FloraOperations } from './types';
 
 /** Every resource's operations, by `resource` value. */
 const resources: Record<string, FloraOperations> = {
 	asset: asset.operations,
+	model: model.operations,
+	project: project.operations,
+	run: run.operations,
+	technique: technique.operations,
 };
 
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };

@@ -3,7 +3,11 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { floraApiRequest } from './index';
 
-export type MutationKind = 'create' | 'complete' | `retry-${number}`;
+export type MutationKind = 'create' | 'complete' | `retry-${number}` | 'project-create' | 'attach';
+
+// The calls that take a user's Idempotency Key as it is; later calls of the same
+// item derive theirs from it.
+const FIRST_CALLS = new Set<MutationKind>(['create', 'project-create']);
 
 /**
  * The Idempotency-Key of one mutating call. Derived from the n8n instance, the
@@ -20,7 +24,7 @@ export function idempotencyKey(
 	userKey?: string,
 	assetId?: string,
 ): string {
-	if (userKey && kind === 'create') return userKey;
+	if (userKey && FIRST_CALLS.has(kind)) return userKey;
 	const runIndex = context.getWorkflowDataProxy(itemIndex).$runIndex;
 	const base =
 		userKey ??
@@ -40,16 +44,16 @@ export function idempotencyKey(
 	return `n8n_${digest}`;
 }
 
-// Keys this process already used for a successful create, and the asset each
-// one made: lets n8n's Retry On Fail pick the asset up again after FLORA
-// answers 409 idempotency_duplicate. FLORA forgets keys after 2 hours.
+// Keys this process already used for a successful create, and what each one
+// made (an asset or a project ID): lets n8n's Retry On Fail pick it up again
+// after FLORA answers 409 idempotency_duplicate. FLORA forgets keys after 2 hours.
 const CREATED_TTL_MS = 2 * 60 * 60 * 1000;
 const CREATED_MAX = 10_000;
-const created = new Map<string, { assetId: string; at: number }>();
+const created = new Map<string, { id: string; at: number }>();
 
-export function rememberCreated(key: string, assetId: string) {
+export function rememberCreated(key: string, id: string) {
 	created.delete(key);
-	created.set(key, { assetId, at: Date.now() });
+	created.set(key, { id, at: Date.now() });
 	while (created.size > CREATED_MAX) {
 		const oldest = created.keys().next().value;
 		if (oldest === undefined) break;
@@ -64,7 +68,7 @@ export function recallCreated(key: string): string | undefined {
 		created.delete(key);
 		return undefined;
 	}
-	return entry.assetId;
+	return entry.id;
 }
 
 /** What a create sent: enough to recognise the asset it made. */
@@ -75,6 +79,19 @@ export interface CreateRequest {
 
 // Slack between FLORA's clock and this machine's when matching creation times.
 const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Whether FLORA's `created_at` (unix seconds, unix ms or ISO text) is no earlier
+ * than `startedAt`, the moment the lost request was first sent, less the slack.
+ */
+function createdSince(createdAt: unknown, startedAt: number): boolean {
+	const number =
+		typeof createdAt === 'string' && !/^\d+(\.\d+)?$/.test(createdAt.trim())
+			? Date.parse(createdAt)
+			: Number(createdAt);
+	const ms = number < 1e12 ? number * 1000 : number;
+	return Number.isFinite(ms) && ms >= startedAt - CLOCK_SKEW_MS;
+}
 
 /** Finds the asset an earlier, accepted try created, only when exactly one fits. */
 export async function recoverCreatedAsset(
@@ -106,17 +123,12 @@ export async function recoverCreatedAsset(
 		itemIndex,
 	});
 	const via = item.source === 'url' ? 'url' : 'signed_url';
-	// The lost answer was to a request this item sent after `startedAt`; a little
-	// slack covers the difference between FLORA's clock and this machine's.
-	const since = startedAt - CLOCK_SKEW_MS;
+	// The lost answer was to a request this item sent after `startedAt`.
 	const candidates = ((page.assets as IDataObject[] | undefined) ?? []).filter((asset) => {
-		const created = Number(asset.created_at);
-		const createdMs = created < 1e12 ? created * 1000 : created;
 		return (
 			asset.name === name &&
 			asset.uploaded_via === via &&
-			Number.isFinite(createdMs) &&
-			createdMs >= since &&
+			createdSince(asset.created_at, startedAt) &&
 			(item.body.content_type === undefined || asset.content_type === item.body.content_type) &&
 			(item.body.project_id === undefined || asset.project_id === item.body.project_id) &&
 			(item.source !== 'binary' || asset.status === 'pending_upload')
@@ -128,4 +140,39 @@ export async function recoverCreatedAsset(
 		path: `/assets/${encodeURIComponent(String(candidates[0].asset_id))}`,
 		itemIndex,
 	});
+}
+
+/**
+ * Finds the project an earlier, accepted `POST /projects` made: the one this
+ * process remembers for the key, else the only project of that name in the
+ * workspace created since the first try. Undefined when none or several fit.
+ */
+export async function recoverCreatedProject(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	body: { name: string; workspace_id: string },
+	key: string,
+	startedAt: number,
+): Promise<IDataObject | undefined> {
+	const remembered = recallCreated(key);
+	if (remembered) {
+		return await floraApiRequest.call(this, {
+			method: 'GET',
+			path: `/projects/${encodeURIComponent(remembered)}`,
+			itemIndex,
+		});
+	}
+	const page = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/projects',
+		qs: { workspace_id: body.workspace_id, query: body.name, limit: 100 },
+		itemIndex,
+	});
+	const candidates = ((page.projects as IDataObject[] | undefined) ?? []).filter(
+		(project) =>
+			project.name === body.name &&
+			(project.workspace_id === undefined || project.workspace_id === body.workspace_id) &&
+			createdSince(project.created_at, startedAt),
+	);
+	return candidates.length === 1 ? candidates[0] : undefined;
 }

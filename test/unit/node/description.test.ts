@@ -61,6 +61,15 @@ const byPath = (path: string) => {
 	return found;
 };
 
+/** `resource.operation` of a parameter from its display options, e.g. `asset.create`. */
+function shownFor(property: INodeProperties): string {
+	const owner = parameters.find(
+		([, top]) => top === property || (top.options ?? []).includes(property as never),
+	)?.[1];
+	const show = (owner ?? property).displayOptions?.show ?? {};
+	return `${(show.resource as string[])?.join('|')}.${(show.operation as string[])?.join('|')}`;
+}
+
 function idRegex(property: INodeProperties): RegExp {
 	const mode = property.modes?.find((m) => m.name === 'id');
 	const rule = mode?.validation?.find((v) => typeof v === 'object' && v.type === 'regex') as
@@ -162,19 +171,101 @@ describe('Flora node description', () => {
 		expect(wait.hint).toMatch(/pending_upload/);
 	});
 
-	it('lets users pick workspaces and projects from lists backed by existing methods', () => {
+	it('lets users pick workspaces, projects and techniques from lists backed by existing methods', () => {
 		const locators = parameters.filter(([, p]) => p.type === 'resourceLocator');
-		expect(locators.map(([path]) => path).sort()).toEqual([
-			'additionalFields.projectId',
-			'filters.projectId',
-			'filters.workspaceId',
-			'workspace',
+		expect(locators.map(([path, p]) => `${shownFor(p)}:${path}`).sort()).toEqual([
+			'asset.create:additionalFields.projectId',
+			'asset.create:workspace',
+			'asset.getAll:filters.projectId',
+			'asset.getAll:filters.workspaceId',
+			'project.attachAsset:project',
+			'project.create:workspace',
+			'project.get:project',
+			'project.getAll:workspace',
+			'run.getAll:filters.projectId',
+			'run.getAll:filters.techniqueId',
+			'run.getAll:filters.workspaceId',
+			'technique.get:technique',
+			'technique.getAll:filters.workspaceId',
 		]);
 		for (const [path, locator] of locators) {
 			const list = locator.modes?.find((m) => m.name === 'list');
 			const options = list?.typeOptions as INodePropertyModeTypeOptions | undefined;
 			expect({ path, searchable: options?.searchable }).toEqual({ path, searchable: true });
 			expect(node.methods.listSearch).toHaveProperty(options!.searchListMethod!);
+		}
+	});
+
+	it('offers a model picker method for the generation form', () => {
+		expect(typeof node.methods.listSearch.searchModels).toBe('function');
+	});
+
+	it('lists the resources alphabetically, each with its operations and action labels', () => {
+		const [resource] = byPath('resource');
+		const names = (resource.options as Array<{ name: string; value: string }>).map((o) => o.name);
+		expect(names).toEqual([...names].sort());
+		const actions = Object.fromEntries(
+			parameters
+				.filter(([path]) => path === 'operation')
+				.map(([, p]) => [
+					(p.displayOptions?.show?.resource as string[])[0],
+					(p.options as Array<{ value: string; action: string }>).map(
+						(o) => `${o.value}: ${o.action}`,
+					),
+				]),
+		);
+		expect(actions).toMatchObject({
+			model: ['getAll: Get many models'],
+			project: [
+				'attachAsset: Attach an asset to a project',
+				'create: Create a project',
+				'get: Get a project',
+				'getAll: Get many projects',
+			],
+			run: ['get: Get a run', 'getAll: Get many runs'],
+			technique: ['get: Get a technique', 'getAll: Get many techniques', 'run: Run a technique'],
+		});
+	});
+
+	it('gives every Get Many Return All and a Limit of 1 to 10,000', () => {
+		const getMany = parameters.filter(([, p]) =>
+			(p.displayOptions?.show?.operation as string[] | undefined)?.includes('getAll'),
+		);
+		const owners = (name: string) =>
+			getMany
+				.filter(([path]) => path === name)
+				.map(([, p]) => shownFor(p))
+				.sort();
+		const all = [
+			'asset.getAll',
+			'model.getAll',
+			'project.getAll',
+			'run.getAll',
+			'technique.getAll',
+		];
+		expect(owners('returnAll')).toEqual(all);
+		expect(owners('limit')).toEqual(all);
+		for (const [path, p] of getMany.filter(([name]) => name === 'limit')) {
+			expect({ path, ...p.typeOptions }).toEqual({ path, minValue: 1, maxValue: 10_000 });
+		}
+	});
+
+	it('says what each FLORA ID looks like wherever one is asked for', () => {
+		const idFields: Array<[string, string]> = [
+			['assetId', 'asset_'],
+			['runId', 'run_'],
+			['techniqueId', 'tech_'],
+			['project', 'prj_'],
+			['technique', 'tech_'],
+			['workspace', 'ws_'],
+		];
+		for (const [name, prefix] of idFields) {
+			for (const p of byPath(name)) {
+				expect({ name, description: p.description }).toEqual({
+					name,
+					description: expect.stringContaining(prefix),
+				});
+			}
 		}
 	});
 
@@ -192,6 +283,16 @@ describe('Flora node description', () => {
 			const regex = idRegex(project);
 			expect(regex.test('prj_abc123')).toBe(true);
 			for (const bad of ['abc123', 'ws_abc', 'prj_']) expect(regex.test(bad)).toBe(false);
+		}
+	});
+
+	it('takes a technique ID or slug in the ID mode, nothing that would change the path', () => {
+		for (const technique of [...byPath('technique'), ...byPath('filters.techniqueId')]) {
+			const regex = idRegex(technique);
+			for (const good of ['tech_abc123', 'product-photo-variants', 'video-upscale-8k'])
+				expect(regex.test(good)).toBe(true);
+			for (const bad of ['', 'two words', 'a/b', '../runs', '-x'])
+				expect(regex.test(bad)).toBe(false);
 		}
 	});
 

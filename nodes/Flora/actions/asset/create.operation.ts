@@ -6,7 +6,12 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { locatorValue, projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import {
+	idempotencyKeyOption,
+	locatorValue,
+	projectLocator,
+	workspaceLocator,
+} from '../../helpers/descriptions';
 import { getItemBinarySource } from '../../helpers/binary';
 import { FloraCancelledError, itemError } from '../../helpers/errors';
 import type { ItemProgress } from '../../helpers/errors';
@@ -14,6 +19,7 @@ import {
 	LIMITS,
 	optionalText,
 	validateContentType,
+	validateIdempotencyKey,
 	validateNumberInRange,
 	validateProjectId,
 	validateSourceUrl,
@@ -137,14 +143,7 @@ const properties: INodeProperties[] = [
 				description:
 					'How many items are uploaded at the same time. FLORA advises 2 to 4; a rate limit slows all items down together.',
 			},
-			{
-				displayName: 'Idempotency Key',
-				name: 'idempotencyKey',
-				type: 'string',
-				default: '',
-				description:
-					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution". At most 255 characters.',
-			},
+			idempotencyKeyOption('asset'),
 			{
 				displayName: 'Wait for Ready',
 				name: 'waitForReady',
@@ -209,15 +208,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	let fileName = optionalText(this, itemIndex, 'File Name', fields.fileName);
 	const folder = optionalText(this, itemIndex, 'Folder', fields.folder);
 	const projectId = validateProjectId(this, itemIndex, 'Project', locatorValue(fields.projectId));
-	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
-	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
-		throw itemError(
-			this,
-			itemIndex,
-			`Idempotency Key is ${userKey.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
-			'Use a shorter value, for example a hash of the longer one.',
-		);
-	}
+	const userKey = validateIdempotencyKey(this, itemIndex, options.idempotencyKey);
 	const waitForReady = options.waitForReady !== false;
 	const waitTimeout = validateNumberInRange(
 		this,

@@ -1,0 +1,106 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { idempotencyKeyOption, workspaceLocator } from '../../helpers/descriptions';
+import { itemError } from '../../helpers/errors';
+import {
+	requiredText,
+	validateIdempotencyKey,
+	validateWorkspaceId,
+} from '../../helpers/validation';
+import { FloraApiError, floraApiTryRequest } from '../../transport';
+import {
+	idempotencyKey,
+	recoverCreatedProject,
+	rememberCreated,
+} from '../../transport/idempotency';
+
+const properties: INodeProperties[] = [
+	{
+		...workspaceLocator,
+		description:
+			'FLORA workspace the project is created in. Pick it from the list, or give its ID (starts with ws_, e.g. ws_abc123).',
+	},
+	{
+		displayName: 'Name',
+		name: 'name',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'Spring Campaign',
+		description: 'Name of the new project (a FLORA canvas)',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [idempotencyKeyOption('project')],
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['project'], operation: ['create'] } },
+	properties,
+);
+
+interface CreateProject {
+	body: { name: string; workspace_id: string };
+	userKey?: string;
+}
+
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<CreateProject> {
+	const workspaceId = validateWorkspaceId(
+		this,
+		itemIndex,
+		this.getNodeParameter('workspace', itemIndex, '', { extractValue: true }),
+	);
+	const name = requiredText(
+		this,
+		itemIndex,
+		'Name',
+		this.getNodeParameter('name', itemIndex),
+		'Enter a name for the new project, for example Spring Campaign.',
+	);
+	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const userKey = validateIdempotencyKey(this, itemIndex, options.idempotencyKey);
+	return { body: { name, workspace_id: workspaceId }, userKey };
+}
+
+/** POST /projects, or, after a lost answer, the project FLORA already made for this key. */
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateProject,
+): Promise<INodeExecutionData[]> {
+	const key = idempotencyKey(this, itemIndex, 'project-create', item.userKey);
+	const startedAt = Date.now();
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: '/projects',
+		body: item.body,
+		idempotencyKey: key,
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCreated(key, String(outcome.body.project_id));
+		return [{ json: outcome.body }];
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const recovered = await recoverCreatedProject.call(this, itemIndex, item.body, key, startedAt);
+	if (recovered) return [{ json: recovered }];
+	throw itemError(
+		this,
+		itemIndex,
+		'FLORA already accepted this create request, but the project it made could not be identified',
+		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${item.body.workspace_id} for a project named "${item.body.name}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+	);
+}
