@@ -65,7 +65,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const index = next++;
 			const entry = prepared[index];
 			if (!entry.ok) {
-				results[index] = [errorItem(entry.error, index)];
+				results[index] = [errorItem(this, entry.error, index)];
 				continue;
 			}
 			try {
@@ -73,7 +73,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
-					results[index] = [errorItem(error, index, progress[index])];
+					results[index] = [errorItem(this, error, index, progress[index])];
 				} else {
 					recordFailure(index, error);
 				}
@@ -94,6 +94,7 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 
 /** The output of a failed item under Continue On Fail: what failed, never request headers. */
 function errorItem(
+	context: IExecuteFunctions,
 	error: unknown,
 	itemIndex: number,
 	progress: ItemProgress = {},
@@ -108,5 +109,11 @@ function errorItem(
 		if (e.flora.fields.length) json.fields = e.flora.fields;
 	}
 	Object.assign(json, progress);
+	if (context.getNode().onError === 'continueErrorOutput') {
+		// n8n moves an item to the error output only when its json has no keys
+		// besides error, message and details.
+		const { error: message, ...details } = json;
+		return { json: { error: message, details }, pairedItem: { item: itemIndex } };
+	}
 	return { json, pairedItem: { item: itemIndex } };
 }
