@@ -213,7 +213,9 @@ export async function searchModels(
 			name: `${m.name || m.model_id}${m.beta ? ' (beta)' : ''}`,
 			value: m.model_id,
 			description: [
-				typeof m.estimated_credits === 'number' ? `≈ ${m.estimated_credits} credits` : undefined,
+				typeof m.estimated_credits === 'number'
+					? `≈ ${m.estimated_credits} credit${m.estimated_credits === 1 ? '' : 's'}`
+					: undefined,
 				typeof m.estimated_seconds === 'number' ? `≈ ${m.estimated_seconds} s` : undefined,
 				m.provider,
 			]
