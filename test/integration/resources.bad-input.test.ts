@@ -5,16 +5,16 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Simulator } from '../simulator';
-import { useSimulator } from './flora';
-import { descriptionOf, itemIndexOf, itemValue, rl, runResource } from './resources';
+import {
+	descriptionOf,
+	itemIndexOf,
+	itemValue,
+	rl,
+	runResource,
+	simulatorPerFile,
+} from './resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 interface Case {
 	resource: string;

@@ -4,11 +4,36 @@
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import type { RecordedRequest, Simulator } from '../simulator';
+import type { RecordedRequest, Simulator, SimulatorOptions } from '../simulator';
 import { Client } from '../simulator/testkit';
 import type { FloraRun } from './flora';
-import { runFlora } from './flora';
+import { runFlora, useSimulator } from './flora';
 import type { RunResult } from './harness';
+
+/**
+ * One simulator for the test file, started before its first test, reset before each
+ * (then `afterReset`), closed after the last. The returned object stands for it.
+ */
+export function simulatorPerFile(
+	options: SimulatorOptions = {},
+	afterReset?: (sim: Simulator) => void,
+): Simulator {
+	let current: Simulator | undefined;
+	beforeAll(async () => {
+		current = await useSimulator(options);
+	});
+	afterAll(async () => await current?.close());
+	beforeEach(() => {
+		current!.reset();
+		afterReset?.(current!);
+	});
+	return new Proxy({} as Simulator, {
+		get: (_target, property) => {
+			const value = Reflect.get(current!, property) as unknown;
+			return typeof value === 'function' ? value.bind(current) : value;
+		},
+	});
+}
 
 export const rl = (value: string, mode = 'list') => ({ __rl: true, mode, value });
 

@@ -1,4 +1,4 @@
-import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { ID_PATTERNS, TECHNIQUE_REF_PATTERN } from './ids';
 
@@ -134,4 +134,34 @@ export function idempotencyKeyOption(thing: string): INodeProperties {
 /** The value of a resource locator (`{ mode, value }`), or a plain value as it is. */
 export function locatorValue(value: unknown): unknown {
 	return value !== null && typeof value === 'object' ? (value as IDataObject).value : value;
+}
+
+/** A resource's Operation selector; each option has its action label. */
+export function operationSelector(
+	resource: string,
+	defaultOperation: string,
+	options: Array<INodePropertyOptions & { action: string; description: string }>,
+): INodeProperties {
+	return {
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: [resource] } },
+		options,
+		default: defaultOperation,
+	};
+}
+
+/** The Asset ID field of an operation that acts on one asset. */
+export function assetIdField(description: string): INodeProperties {
+	return {
+		displayName: 'Asset ID',
+		name: 'assetId',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'asset_abc123',
+		description,
+	};
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { floraApiRequest } from './index';
+import { itemError } from '../helpers/errors';
+import { FloraApiError, floraApiRequest, floraApiTryRequest } from './index';
 
 export type MutationKind = 'create' | 'complete' | `retry-${number}` | 'project-create' | 'attach';
 
@@ -94,21 +95,12 @@ function createdSince(createdAt: unknown, startedAt: number): boolean {
 }
 
 /** Finds the asset an earlier, accepted try created, only when exactly one fits. */
-export async function recoverCreatedAsset(
+export async function findCreatedAsset(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateRequest,
-	key: string,
 	startedAt: number,
 ): Promise<IDataObject | undefined> {
-	const remembered = recallCreated(key);
-	if (remembered) {
-		return await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `/assets/${encodeURIComponent(remembered)}`,
-			itemIndex,
-		});
-	}
 	const name = item.body.file_name;
 	if (typeof name !== 'string') return undefined;
 	const page = await floraApiRequest.call(this, {
@@ -143,25 +135,15 @@ export async function recoverCreatedAsset(
 }
 
 /**
- * Finds the project an earlier, accepted `POST /projects` made: the one this
- * process remembers for the key, else the only project of that name in the
- * workspace created since the first try. Undefined when none or several fit.
+ * Finds the project an earlier, accepted `POST /projects` made: the only project
+ * of that name in the workspace created since the first try.
  */
-export async function recoverCreatedProject(
+export async function findCreatedProject(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	body: { name: string; workspace_id: string },
-	key: string,
 	startedAt: number,
 ): Promise<IDataObject | undefined> {
-	const remembered = recallCreated(key);
-	if (remembered) {
-		return await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `/projects/${encodeURIComponent(remembered)}`,
-			itemIndex,
-		});
-	}
 	const page = await floraApiRequest.call(this, {
 		method: 'GET',
 		path: '/projects',
@@ -175,4 +157,62 @@ export async function recoverCreatedProject(
 			createdSince(project.created_at, startedAt),
 	);
 	return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+export interface CreateOnce {
+	/** The collection to POST to, e.g. `/assets`; what it made is read at `${path}/{id}`. */
+	path: string;
+	body: IDataObject;
+	key: string;
+	/** The ID field of what it makes, e.g. `asset_id`. */
+	idField: string;
+	/** What it is, for messages: `asset`, `project`. */
+	thing: string;
+	/** Where to look for it by hand when it cannot be identified. */
+	lookFor: string;
+	/** Identifies what an earlier try made, only when exactly one thing fits. */
+	find(startedAt: number): Promise<IDataObject | undefined>;
+}
+
+/**
+ * A POST that creates one thing under an Idempotency-Key. After a lost answer
+ * (the replay gets 409 idempotency_duplicate) it gives back what the first try
+ * made: the one this process remembers for the key, else what `find`
+ * identifies; else it fails saying that nothing new was created.
+ */
+export async function createOnce(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	create: CreateOnce,
+): Promise<IDataObject> {
+	const startedAt = Date.now();
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: create.path,
+		body: create.body,
+		idempotencyKey: create.key,
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCreated(create.key, String(outcome.body[create.idField]));
+		return outcome.body;
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const remembered = recallCreated(create.key);
+	const recovered = remembered
+		? await floraApiRequest.call(this, {
+				method: 'GET',
+				path: `${create.path}/${encodeURIComponent(remembered)}`,
+				itemIndex,
+			})
+		: await create.find(startedAt);
+	if (recovered) return recovered;
+	throw itemError(
+		this,
+		itemIndex,
+		`FLORA already accepted this create request, but the ${create.thing} it made could not be identified`,
+		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${create.key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in ${create.lookFor} created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+	);
 }

@@ -1,16 +1,10 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import { projectsOf, startGenerations } from '../resources';
+import { requestsTo } from '../flora';
+import { projectsOf, startGenerations, simulatorPerFile } from '../resources';
 import { floraAsTool } from './contexts';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator({ runDurationMs: 60_000 });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile({ runDurationMs: 60_000 });
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
 const fromAI = (key: string, description: string, type = 'string') =>

@@ -1,20 +1,11 @@
 import type { INodeParameters } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { requestsTo, useSimulator } from '../flora';
-import { rl } from '../resources';
+import { requestsTo } from '../flora';
+import { page, rl, simulatorPerFile } from '../resources';
 import type { ListSearchCall } from './contexts';
 import { listSearch } from './contexts';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ projectsPerWorkspace: 7 });
-});
+const sim = simulatorPerFile({}, (s) => s.configure({ projectsPerWorkspace: 7 }));
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
 
@@ -82,22 +73,8 @@ describe('Technique picker (searchTechniques)', () => {
 			techniques: [{ technique_id: id, name: id }],
 			meta: { next_cursor: next },
 		});
-		sim.inject({
-			target: 'api',
-			method: 'GET',
-			path: '/techniques',
-			kind: 'status',
-			status: 200,
-			body: body('tech_1', 'c2'),
-		});
-		sim.inject({
-			target: 'api',
-			method: 'GET',
-			path: '/techniques',
-			kind: 'status',
-			status: 200,
-			body: body('tech_2', null),
-		});
+		page(sim, '/techniques', body('tech_1', 'c2'));
+		page(sim, '/techniques', body('tech_2', null));
 		const first = await techniqueGet();
 		expect(first).toEqual({
 			results: [{ name: 'tech_1', value: 'tech_1' }],

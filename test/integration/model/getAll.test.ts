@@ -1,13 +1,7 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
-import { calls, runResource } from '../resources';
+import { pairedIndexes } from '../flora';
+import { calls, runResource, simulatorPerFile } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 const getMany = (parameters: object, extra = {}) =>
 	runResource(sim, 'model', { operation: 'getAll', ...parameters }, extra);

@@ -1,14 +1,16 @@
-import type { Simulator } from '../../simulator';
 import { Client } from '../../simulator/testkit';
-import { pairedIndexes, useSimulator } from '../flora';
-import { calls, descriptionOf, itemIndexOf, projectsOf, rl, runResource } from '../resources';
+import { pairedIndexes } from '../flora';
+import {
+	calls,
+	descriptionOf,
+	itemIndexOf,
+	projectsOf,
+	rl,
+	runResource,
+	simulatorPerFile,
+} from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 const create = (parameters: object = {}, extra = {}) =>
 	runResource(

@@ -1,5 +1,4 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
+import { pairedIndexes } from '../flora';
 import {
 	calls,
 	descriptionOf,
@@ -8,14 +7,10 @@ import {
 	projectsOf,
 	rl,
 	runResource,
+	simulatorPerFile,
 } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 const get = (project: unknown, extra = {}) =>
 	runResource(sim, 'project', { operation: 'get', project: project as string }, extra);

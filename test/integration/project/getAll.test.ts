@@ -1,16 +1,7 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
-import { calls, rl, runResource } from '../resources';
+import { pairedIndexes } from '../flora';
+import { calls, rl, runResource, simulatorPerFile } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => {
-	sim.reset();
-	sim.configure({ projectsPerWorkspace: 7 });
-});
+const sim = simulatorPerFile({}, (s) => s.configure({ projectsPerWorkspace: 7 }));
 
 const getMany = (parameters: object, extra = {}) =>
 	runResource(

@@ -1,5 +1,4 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
+import { pairedIndexes } from '../flora';
 import {
 	calls,
 	descriptionOf,
@@ -8,14 +7,10 @@ import {
 	runResource,
 	startCaptionRuns,
 	startGenerations,
+	simulatorPerFile,
 } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator({ runDurationMs: 60_000 });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile({ runDurationMs: 60_000 });
 
 const get = (runId: string, extra: object = {}, techniqueId?: string) =>
 	runResource(

@@ -1,21 +1,17 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
+import { pairedIndexes } from '../flora';
 import {
 	calls,
 	descriptionOf,
+	page,
 	projectsOf,
 	rl,
 	runResource,
 	startCaptionRuns,
 	startGenerations,
+	simulatorPerFile,
 } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator({ runDurationMs: 60_000 });
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile({ runDurationMs: 60_000 });
 
 const getMany = (parameters: object, extra = {}) =>
 	runResource(sim, 'run', { operation: 'getAll', ...parameters }, extra);
@@ -87,22 +83,8 @@ describe('Get many runs: generations', () => {
 			generations: [{ run_id: id }],
 			meta: { next_cursor: 'again' },
 		});
-		sim.inject({
-			target: 'api',
-			method: 'GET',
-			path: '/generations',
-			kind: 'status',
-			status: 200,
-			body: body('run_1'),
-		});
-		sim.inject({
-			target: 'api',
-			method: 'GET',
-			path: '/generations',
-			kind: 'status',
-			status: 200,
-			body: body('run_2'),
-		});
+		page(sim, '/generations', body('run_1'));
+		page(sim, '/generations', body('run_2'));
 		const result = await getMany({ returnAll: true });
 		expect(result.error?.message).toBe(
 			'FLORA returned the same page cursor twice; the list was stopped',

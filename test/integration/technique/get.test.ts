@@ -1,15 +1,17 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
-import { calls, descriptionOf, itemIndexOf, itemValue, rl, runResource } from '../resources';
+import { pairedIndexes } from '../flora';
+import {
+	calls,
+	descriptionOf,
+	itemIndexOf,
+	itemValue,
+	rl,
+	runResource,
+	simulatorPerFile,
+} from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 const get = (technique: string | IDataObject, extra = {}) =>
 	runResource(sim, 'technique', { operation: 'get', technique }, extra);

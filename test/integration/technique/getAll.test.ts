@@ -1,13 +1,7 @@
-import type { Simulator } from '../../simulator';
-import { pairedIndexes, useSimulator } from '../flora';
-import { calls, descriptionOf, page, rl, runResource } from '../resources';
+import { pairedIndexes } from '../flora';
+import { calls, descriptionOf, page, rl, runResource, simulatorPerFile } from '../resources';
 
-let sim: Simulator;
-beforeAll(async () => {
-	sim = await useSimulator();
-});
-afterAll(async () => await sim.close());
-beforeEach(() => sim.reset());
+const sim = simulatorPerFile();
 
 const getMany = (parameters: object, extra = {}) =>
 	runResource(sim, 'technique', { operation: 'getAll', ...parameters }, extra);

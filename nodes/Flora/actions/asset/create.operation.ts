@@ -32,7 +32,7 @@ import {
 	floraApiRequest,
 	floraApiTryRequest,
 } from '../../transport';
-import { idempotencyKey, recoverCreatedAsset, rememberCreated } from '../../transport/idempotency';
+import { createOnce, findCreatedAsset, idempotencyKey } from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
 import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
 
@@ -274,7 +274,7 @@ export async function execute(
 	progress: ItemProgress,
 ): Promise<INodeExecutionData[]> {
 	const createKey = idempotencyKey(this, itemIndex, 'create', item.userKey);
-	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
+	const reservation = await reserve.call(this, itemIndex, item, createKey);
 	const assetId = String(reservation.asset_id);
 	progress.asset_id = assetId;
 
@@ -298,30 +298,16 @@ async function reserve(
 	itemIndex: number,
 	item: CreateItem,
 	key: string,
-	startedAt: number,
 ): Promise<IDataObject> {
-	const outcome = await floraApiTryRequest.call(this, {
-		method: 'POST',
+	return await createOnce.call(this, itemIndex, {
 		path: '/assets',
 		body: item.body,
-		idempotencyKey: key,
-		itemIndex,
+		key,
+		idField: 'asset_id',
+		thing: 'asset',
+		lookFor: `workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}"`,
+		find: async (startedAt) => await findCreatedAsset.call(this, itemIndex, item, startedAt),
 	});
-	if (outcome.ok) {
-		rememberCreated(key, String(outcome.body.asset_id));
-		return outcome.body;
-	}
-	if (outcome.error.code !== 'idempotency_duplicate') {
-		throw new FloraApiError(this, outcome.error, itemIndex);
-	}
-	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt);
-	if (recovered) return recovered;
-	throw itemError(
-		this,
-		itemIndex,
-		'FLORA already accepted this create request, but the asset it made could not be identified',
-		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
-	);
 }
 
 /** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */

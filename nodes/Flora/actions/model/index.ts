@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { operationSelector } from '../../helpers/descriptions';
 import type { FloraOperations } from '../types';
 import * as getAll from './getAll.operation';
 
@@ -8,22 +9,14 @@ export const operations: FloraOperations = {
 };
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Operation',
-		name: 'operation',
-		type: 'options',
-		noDataExpression: true,
-		displayOptions: { show: { resource: ['model'] } },
-		options: [
-			{
-				name: 'Get Many',
-				value: 'getAll',
-				action: 'Get many models',
-				description:
-					'List the models FLORA can generate with, with their estimated credits, time and parameters',
-			},
-		],
-		default: 'getAll',
-	},
+	operationSelector('model', 'getAll', [
+		{
+			name: 'Get Many',
+			value: 'getAll',
+			action: 'Get many models',
+			description:
+				'List the models FLORA can generate with, with their estimated credits, time and parameters',
+		},
+	]),
 	...getAll.description,
 ];

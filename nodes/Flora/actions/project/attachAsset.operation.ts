@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { locatorValue, projectLocator } from '../../helpers/descriptions';
+import { assetIdField, locatorValue, projectLocator } from '../../helpers/descriptions';
 import { itemError } from '../../helpers/errors';
 import { validateAssetId, validateRequiredProjectId } from '../../helpers/validation';
 import type { FloraErrorDetails } from '../../transport';
@@ -20,16 +20,9 @@ const properties: INodeProperties[] = [
 		description:
 			'The project (FLORA canvas) to put the asset on: pick it from the list, or give its ID (starts with prj_, e.g. prj_abc123)',
 	}),
-	{
-		displayName: 'Asset ID',
-		name: 'assetId',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'asset_abc123',
-		description:
-			"ID of a ready FLORA asset of the project's workspace, starting with asset_: the asset_id field that Asset → Create outputs",
-	},
+	assetIdField(
+		"ID of a ready FLORA asset of the project's workspace, starting with asset_: the asset_id field that Asset → Create outputs",
+	),
 ];
 
 export const description = updateDisplayOptions(

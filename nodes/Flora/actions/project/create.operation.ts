@@ -7,18 +7,12 @@ import type {
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { idempotencyKeyOption, workspaceLocator } from '../../helpers/descriptions';
-import { itemError } from '../../helpers/errors';
 import {
 	requiredText,
 	validateIdempotencyKey,
 	validateWorkspaceId,
 } from '../../helpers/validation';
-import { FloraApiError, floraApiTryRequest } from '../../transport';
-import {
-	idempotencyKey,
-	recoverCreatedProject,
-	rememberCreated,
-} from '../../transport/idempotency';
+import { createOnce, findCreatedProject, idempotencyKey } from '../../transport/idempotency';
 
 const properties: INodeProperties[] = [
 	{
@@ -79,28 +73,14 @@ export async function execute(
 	itemIndex: number,
 	item: CreateProject,
 ): Promise<INodeExecutionData[]> {
-	const key = idempotencyKey(this, itemIndex, 'project-create', item.userKey);
-	const startedAt = Date.now();
-	const outcome = await floraApiTryRequest.call(this, {
-		method: 'POST',
+	const project = await createOnce.call(this, itemIndex, {
 		path: '/projects',
 		body: item.body,
-		idempotencyKey: key,
-		itemIndex,
+		key: idempotencyKey(this, itemIndex, 'project-create', item.userKey),
+		idField: 'project_id',
+		thing: 'project',
+		lookFor: `workspace ${item.body.workspace_id} for a project named "${item.body.name}"`,
+		find: async (startedAt) => await findCreatedProject.call(this, itemIndex, item.body, startedAt),
 	});
-	if (outcome.ok) {
-		rememberCreated(key, String(outcome.body.project_id));
-		return [{ json: outcome.body }];
-	}
-	if (outcome.error.code !== 'idempotency_duplicate') {
-		throw new FloraApiError(this, outcome.error, itemIndex);
-	}
-	const recovered = await recoverCreatedProject.call(this, itemIndex, item.body, key, startedAt);
-	if (recovered) return [{ json: recovered }];
-	throw itemError(
-		this,
-		itemIndex,
-		'FLORA already accepted this create request, but the project it made could not be identified',
-		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${item.body.workspace_id} for a project named "${item.body.name}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
-	);
+	return [{ json: project }];
 }
