@@ -113,3 +113,16 @@ export async function startCaptionRuns(sim: Simulator, n: number): Promise<strin
 export function page(sim: Simulator, path: string, body: IDataObject, skip = 0) {
 	sim.inject({ target: 'api', method: 'GET', path, kind: 'status', status: 200, body, skip });
 }
+
+/** The run failed with FLORA's 404 as a FloraApiError: message, code, request ID, item 0. */
+export function expectNotFound(
+	result: RunResult & { requests: RecordedRequest[] },
+	message: string,
+): void {
+	expect(result.error?.constructor.name).toBe('FloraApiError');
+	expect(result.error?.message).toBe(message);
+	const description = descriptionOf(result.error);
+	expect(description).toContain('FLORA answered 404 not_found.');
+	expect(description).toContain(`Request ID: ${result.requests[0].requestId}.`);
+	expect(itemIndexOf(result.error)).toBe(0);
+}

@@ -1,7 +1,7 @@
 import { pairedIndexes } from '../flora';
 import {
 	calls,
-	descriptionOf,
+	expectNotFound,
 	itemIndexOf,
 	itemValue,
 	projectsOf,
@@ -44,12 +44,7 @@ describe('Get a project', () => {
 
 	it("fails with FLORA's 404 as an API error with its code and request ID", async () => {
 		const result = await get(rl('prj_doesnotexist', 'id'));
-		expect(result.error?.constructor.name).toBe('FloraApiError');
-		expect(result.error?.message).toBe('FLORA: Project not found.');
-		const description = descriptionOf(result.error);
-		expect(description).toContain('FLORA answered 404 not_found.');
-		expect(description).toContain(`Request ID: ${result.requests[0].requestId}.`);
-		expect(itemIndexOf(result.error)).toBe(0);
+		expectNotFound(result, 'FLORA: Project not found.');
 	});
 
 	it('refuses an ID FLORA would answer 500 for, before any request', async () => {

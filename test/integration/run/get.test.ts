@@ -1,8 +1,7 @@
 import { pairedIndexes } from '../flora';
 import {
 	calls,
-	descriptionOf,
-	itemIndexOf,
+	expectNotFound,
 	itemValue,
 	runResource,
 	startCaptionRuns,
@@ -69,12 +68,7 @@ describe('Get a run', () => {
 
 	it("fails with FLORA's 404 as an API error with its code and request ID", async () => {
 		const result = await get('run_missing');
-		expect(result.error?.constructor.name).toBe('FloraApiError');
-		expect(result.error?.message).toBe('FLORA: Run not found.');
-		const description = descriptionOf(result.error);
-		expect(description).toContain('FLORA answered 404 not_found.');
-		expect(description).toContain(`Request ID: ${result.requests[0].requestId}.`);
-		expect(itemIndexOf(result.error)).toBe(0);
+		expectNotFound(result, 'FLORA: Run not found.');
 	});
 
 	it('answers 404 for a run read through another technique', async () => {

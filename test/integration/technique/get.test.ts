@@ -1,15 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { pairedIndexes } from '../flora';
-import {
-	calls,
-	descriptionOf,
-	itemIndexOf,
-	itemValue,
-	rl,
-	runResource,
-	simulatorPerFile,
-} from '../resources';
+import { calls, expectNotFound, itemValue, rl, runResource, simulatorPerFile } from '../resources';
 
 const sim = simulatorPerFile();
 
@@ -62,12 +54,7 @@ describe('Get a technique', () => {
 
 	it("fails with FLORA's 404 as an API error with its code and request ID", async () => {
 		const result = await get(rl('tech_missing', 'id'));
-		expect(result.error?.constructor.name).toBe('FloraApiError');
-		expect(result.error?.message).toBe('FLORA: Technique not found.');
-		const description = descriptionOf(result.error);
-		expect(description).toContain('FLORA answered 404 not_found.');
-		expect(description).toContain(`Request ID: ${result.requests[0].requestId}.`);
-		expect(itemIndexOf(result.error)).toBe(0);
+		expectNotFound(result, 'FLORA: Technique not found.');
 	});
 
 	it('pairs the 404 with its item under Continue On Fail and keeps the others', async () => {
