@@ -66,7 +66,8 @@ export class Callbacks {
 			};
 			let ok = await sendOnce();
 			for (let i = 0; !ok && i < this.hooks.retries(); i++) {
-				await new Promise((res) => setTimeout(res, this.hooks.backoffMs() * 2 ** i));
+				// Unref'd: a closed simulator leaves no retry keeping the process alive.
+				await new Promise((res) => setTimeout(res, this.hooks.backoffMs() * 2 ** i).unref());
 				if (gen !== this.generation) return;
 				ok = await sendOnce();
 			}

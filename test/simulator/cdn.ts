@@ -273,7 +273,8 @@ export class Cdn {
 		const entry: Entry =
 			kind === 'large'
 				? {
-						seed: `large:${runId}`,
+						// One seed for every large output: the same bytes per size, hashed once per process.
+						seed: 'large',
 						file: {
 							path,
 							url: this.origin + path,

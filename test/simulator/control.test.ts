@@ -139,12 +139,15 @@ describe('CLI', () => {
 		child.stdout.on('data', (c: Buffer) => (out += c.toString()));
 		child.stderr.on('data', (c: Buffer) => (out += c.toString()));
 		try {
-			const deadline = Date.now() + 8000;
+			const deadline = Date.now() + 40_000;
 			while (!/Ctrl-C/.test(out) && Date.now() < deadline)
 				await new Promise((r) => setTimeout(r, 50));
 			expect(out).toMatch(/API key\s+sk_live_cli/);
 			const base = /API base URL\s+(\S+)/.exec(out)![1];
 			expect(out).toContain('/__sim/record');
+			expect(out).toMatch(/CDN origin\s+http:\/\/127\.0\.0\.1:\d+/);
+			expect(out).toContain('ws_demo=whsec_sim_demo');
+			expect(out).toContain('Webhook Secret = whsec_sim_demo');
 			const r = await req(`${base}/workspaces`, {
 				headers: { authorization: 'Bearer sk_live_cli' },
 			});
@@ -158,5 +161,5 @@ describe('CLI', () => {
 		} finally {
 			if (child.exitCode === null) child.kill('SIGKILL');
 		}
-	}, 15_000);
+	}, 60_000);
 });

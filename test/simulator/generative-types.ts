@@ -33,6 +33,12 @@ export interface GenerativeOptions {
 	callbackTimeoutMs?: number;
 	/** 'ignore' (default): Authorization on the CDN is recorded and ignored; 'refuse': 400. */
 	cdnAuthorization?: 'ignore' | 'refuse';
+	/**
+	 * An asset's `url`: 'imagekit' (default) is FLORA's shape, `https://ik.imagekit.io/…`, which
+	 * nothing here serves; 'cdn' points it at `<cdnOrigin>/assets/<asset_id>/<name>` so it
+	 * downloads. The CDN serves every asset at that path either way (see `sim.gen.assetFile`).
+	 */
+	assetUrlStyle?: 'imagekit' | 'cdn';
 }
 
 export interface RunMatch {

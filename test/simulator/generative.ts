@@ -60,6 +60,7 @@ export const GENERATIVE_DEFAULTS = {
 	callbackBackoffMs: 1000,
 	callbackTimeoutMs: 10_000,
 	cdnAuthorization: 'ignore' as 'ignore' | 'refuse',
+	assetUrlStyle: 'imagekit' as 'imagekit' | 'cdn',
 };
 
 const WS = /^ws_\S+$/;
@@ -232,7 +233,9 @@ export class Generative {
 			},
 			assetFile: async (id) => {
 				const a = this.ctx().store.assets.get(id);
-				return a ? this.cdn.file(a.url) : undefined;
+				if (!a) return undefined;
+				const last = new URL(a.url).pathname.split('/').pop() ?? '';
+				return this.cdn.file(`/assets/${a.asset_id}/${last}`);
 			},
 			callbacksIdle: () => this.callbacks.idle(),
 		};

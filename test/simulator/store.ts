@@ -219,9 +219,10 @@ export class Store {
 			width: null,
 			height: null,
 			sha256: null,
-			url: this.ctx().gen?.cdn.origin
-				? this.ctx().gen.cdn.origin + this.ctx().gen.cdn.assetPath(id, fileName)
-				: `https://ik.imagekit.io/flora-sim/${p.workspace_id}/${id}/${encodeURIComponent(fileName)}`,
+			url:
+				this.opts.assetUrlStyle === 'cdn' && this.ctx().gen?.cdn.origin
+					? this.ctx().gen.cdn.origin + this.ctx().gen.cdn.assetPath(id, fileName)
+					: `https://ik.imagekit.io/flora-sim/${p.workspace_id}/${id}/${encodeURIComponent(fileName)}`,
 			created_at: new Date(now).toISOString(),
 			created_at_ms: now,
 			failure_message: null,
