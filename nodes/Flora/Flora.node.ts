@@ -3,7 +3,10 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as asset from './actions/asset';
 import * as generation from './actions/generation';
+import * as model from './actions/model';
+import * as project from './actions/project';
 import { router } from './actions/router';
+import * as run from './actions/run';
 import * as technique from './actions/technique';
 import { getModelParameters, getTechniqueInputs } from './methods/resourceMapping';
 import {
@@ -22,7 +25,7 @@ export class Flora implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description:
-			'Upload files to FLORA as assets, generate images, video, audio and text, and run techniques',
+			'Upload files to FLORA as assets, generate images, video, audio and text, run techniques, and manage projects, runs and models',
 		defaults: { name: 'Flora' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -37,12 +40,18 @@ export class Flora implements INodeType {
 				options: [
 					{ name: 'Asset', value: 'asset' },
 					{ name: 'Generation', value: 'generation' },
+					{ name: 'Model', value: 'model' },
+					{ name: 'Project', value: 'project' },
+					{ name: 'Run', value: 'run' },
 					{ name: 'Technique', value: 'technique' },
 				],
 				default: 'asset',
 			},
 			...asset.description,
 			...generation.description,
+			...model.description,
+			...project.description,
+			...run.description,
 			...technique.description,
 		],
 	};

@@ -6,6 +6,9 @@ import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
 import * as asset from './asset';
 import * as generation from './generation';
+import * as model from './model';
+import * as project from './project';
+import * as run from './run';
 import * as technique from './technique';
 import type { FloraOperation, FloraOperations } from './types';
 
@@ -13,6 +16,9 @@ import type { FloraOperation, FloraOperations } from './types';
 const resources: Record<string, FloraOperations> = {
 	asset: asset.operations,
 	generation: generation.operations,
+	model: model.operations,
+	project: project.operations,
+	run: run.operations,
 	technique: technique.operations,
 };
 

@@ -20,6 +20,17 @@ const ID_REGEXES = Object.fromEntries(
 	Object.entries(ID_PATTERNS).map(([kind, source]) => [kind, new RegExp(source)]),
 ) as Record<FloraIdKind, RegExp>;
 
+/**
+ * A technique by its ID (`tech_…`) or its slug (`product-photo-variants`): FLORA's
+ * technique paths take either.
+ */
+export const TECHNIQUE_REF_PATTERN = `^(${ID_PREFIXES.technique}\\S+|[A-Za-z0-9][A-Za-z0-9._-]*)$`;
+const TECHNIQUE_REF_REGEX = new RegExp(TECHNIQUE_REF_PATTERN);
+
+export function isTechniqueRef(value: string): boolean {
+	return TECHNIQUE_REF_REGEX.test(value);
+}
+
 export function isFloraId(kind: FloraIdKind, value: string): boolean {
 	return ID_REGEXES[kind].test(value);
 }

@@ -2,7 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { itemError } from './errors';
 import type { FloraIdKind } from './ids';
-import { exampleId, ID_PREFIXES, isFloraId } from './ids';
+import { exampleId, ID_PREFIXES, isFloraId, isTechniqueRef } from './ids';
 
 // Checks on what the user typed, run for every item before any request is sent,
 // so that a bad item never leaves half-created assets behind. Each message names
@@ -141,6 +141,20 @@ export function validateProjectId(
 	return validateId(context, itemIndex, 'project', label, value, { required: false });
 }
 
+/** A project that an operation acts on: required, and checked before any request (FLORA answers 500, not 404, for a malformed ID). */
+export function validateRequiredProjectId(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string {
+	return validateId(context, itemIndex, 'project', 'Project', value, {
+		required: true,
+		idLabel: 'Project ID',
+		emptyHint:
+			'Pick a project from the list, or switch to "ID" and enter a project ID such as prj_abc123.',
+	}) as string;
+}
+
 export function validateAssetId(
 	context: IExecuteFunctions,
 	itemIndex: number,
@@ -151,6 +165,91 @@ export function validateAssetId(
 		emptyHint:
 			'Enter the ID of a FLORA asset, such as asset_abc123 (the asset_id field of a created asset).',
 	}) as string;
+}
+
+export function validateRunId(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string {
+	return validateId(context, itemIndex, 'run', 'Run ID', value, {
+		required: true,
+		emptyHint:
+			'Enter the ID of a FLORA run, such as run_abc123 (the run_id field of a generation or technique run).',
+	}) as string;
+}
+
+/**
+ * A technique by ID (`tech_…`) or slug; undefined when optional and empty. Checked
+ * here because a slash or a space would change the path FLORA is asked for.
+ */
+export function validateTechniqueRef(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	label: string,
+	value: unknown,
+	required: boolean,
+): string | undefined {
+	const ref = required
+		? requiredText(
+				context,
+				itemIndex,
+				label,
+				value,
+				'Pick a technique from the list, or enter its ID (such as tech_abc123) or its slug (such as product-photo-variants).',
+			)
+		: optionalText(context, itemIndex, label, value);
+	if (ref !== undefined && !isTechniqueRef(ref)) {
+		throw itemError(
+			context,
+			itemIndex,
+			`${label} "${ref}" is neither a FLORA technique ID nor a technique slug`,
+			'A technique ID starts with tech_ and has no spaces (for example tech_abc123); a slug has only letters, digits, dots, hyphens and underscores (for example product-photo-variants).',
+		);
+	}
+	return ref;
+}
+
+/** The Idempotency Key option: undefined when empty (a key is then derived). */
+export function validateIdempotencyKey(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): string | undefined {
+	const key = optionalText(context, itemIndex, 'Idempotency Key', value);
+	if (key !== undefined && key.length > LIMITS.idempotencyKeyLength) {
+		throw itemError(
+			context,
+			itemIndex,
+			`Idempotency Key is ${key.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
+			'Use a shorter value, for example a hash of the longer one.',
+		);
+	}
+	return key;
+}
+
+/**
+ * One of a fixed set of values (an options field, which an expression may fill
+ * with anything); undefined when optional and empty.
+ */
+export function validateChoice<T extends string>(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	label: string,
+	value: unknown,
+	allowed: readonly T[],
+): T | undefined {
+	const text = optionalText(context, itemIndex, label, value);
+	if (text === undefined) return undefined;
+	if (!(allowed as readonly string[]).includes(text)) {
+		throw itemError(
+			context,
+			itemIndex,
+			`${label} "${text}" is not one of ${allowed.join(', ')}`,
+			`Set ${label} to one of ${allowed.join(', ')}.`,
+		);
+	}
+	return text as T;
 }
 
 /** Where a URL is checked: the field's name and how to do without an HTTPS address. */

@@ -1,13 +1,16 @@
 import { createHash } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { itemError } from '../helpers/errors';
 import { waitFor } from '../helpers/wait';
-import { cancelSignalOf, floraApiRequest } from './index';
+import { cancelSignalOf, FloraApiError, floraApiRequest, floraApiTryRequest } from './index';
 
 export type MutationKind =
 	| 'create'
 	| 'complete'
 	| `retry-${number}`
+	| 'project-create'
+	| 'attach'
 	| 'generate'
 	| 'technique-run'
 	/** A technique input's binary, uploaded as an asset before the run. */
@@ -15,7 +18,12 @@ export type MutationKind =
 
 // The calls whose key a user may set verbatim (Options → Idempotency Key);
 // every other call of the item derives its own key from it.
-const USER_KEYED: ReadonlySet<MutationKind> = new Set(['create', 'generate', 'technique-run']);
+const USER_KEYED: ReadonlySet<MutationKind> = new Set([
+	'create',
+	'project-create',
+	'generate',
+	'technique-run',
+]);
 
 /**
  * The Idempotency-Key of one mutating call. Derived from the n8n instance, the
@@ -53,7 +61,7 @@ export function idempotencyKey(
 }
 
 // Keys this process already used for a successful create or run start, and
-// the asset or run each one made: lets n8n's Retry On Fail pick it up again
+// what each one made (an asset, project or run ID): lets n8n's Retry On Fail pick it up again
 // after FLORA answers 409 idempotency_duplicate. FLORA forgets keys after 2 hours.
 const CREATED_TTL_MS = 2 * 60 * 60 * 1000;
 const CREATED_MAX = 10_000;
@@ -97,22 +105,26 @@ export interface CreateRequest {
 // Slack between FLORA's clock and this machine's when matching creation times.
 const CLOCK_SKEW_MS = 60_000;
 
+/**
+ * Whether FLORA's `created_at` (unix seconds, unix ms or ISO text) is no earlier
+ * than `startedAt`, the moment the lost request was first sent, less the slack.
+ */
+function createdSince(createdAt: unknown, startedAt: number): boolean {
+	const number =
+		typeof createdAt === 'string' && !/^\d+(\.\d+)?$/.test(createdAt.trim())
+			? Date.parse(createdAt)
+			: Number(createdAt);
+	const ms = number < 1e12 ? number * 1000 : number;
+	return Number.isFinite(ms) && ms >= startedAt - CLOCK_SKEW_MS;
+}
+
 /** Finds the asset an earlier, accepted try created, only when exactly one fits. */
-export async function recoverCreatedAsset(
+export async function findCreatedAsset(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateRequest,
-	key: string,
 	startedAt: number,
 ): Promise<IDataObject | undefined> {
-	const remembered = recallCreated(key);
-	if (remembered) {
-		return await floraApiRequest.call(this, {
-			method: 'GET',
-			path: `/assets/${encodeURIComponent(remembered)}`,
-			itemIndex,
-		});
-	}
 	const name = item.body.file_name;
 	if (typeof name !== 'string') return undefined;
 	const page = await floraApiRequest.call(this, {
@@ -127,17 +139,12 @@ export async function recoverCreatedAsset(
 		itemIndex,
 	});
 	const via = item.source === 'url' ? 'url' : 'signed_url';
-	// The lost answer was to a request this item sent after `startedAt`; a little
-	// slack covers the difference between FLORA's clock and this machine's.
-	const since = startedAt - CLOCK_SKEW_MS;
+	// The lost answer was to a request this item sent after `startedAt`.
 	const candidates = ((page.assets as IDataObject[] | undefined) ?? []).filter((asset) => {
-		const created = Number(asset.created_at);
-		const createdMs = created < 1e12 ? created * 1000 : created;
 		return (
 			asset.name === name &&
 			asset.uploaded_via === via &&
-			Number.isFinite(createdMs) &&
-			createdMs >= since &&
+			createdSince(asset.created_at, startedAt) &&
 			(item.body.content_type === undefined || asset.content_type === item.body.content_type) &&
 			(item.body.project_id === undefined || asset.project_id === item.body.project_id) &&
 			(item.source !== 'binary' || asset.status === 'pending_upload')
@@ -260,4 +267,87 @@ export async function recoverStartedRun(
 		if (candidates.length === 0 || look >= RECOVERY_LOOKS) return undefined;
 		await waitFor(RECOVERY_PAUSE_MS, cancelSignalOf(this));
 	}
+}
+
+/**
+ * Finds the project an earlier, accepted `POST /projects` made: the only project
+ * of that name in the workspace created since the first try.
+ */
+export async function findCreatedProject(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	body: { name: string; workspace_id: string },
+	startedAt: number,
+): Promise<IDataObject | undefined> {
+	const page = await floraApiRequest.call(this, {
+		method: 'GET',
+		path: '/projects',
+		qs: { workspace_id: body.workspace_id, query: body.name, limit: 100 },
+		itemIndex,
+	});
+	const candidates = ((page.projects as IDataObject[] | undefined) ?? []).filter(
+		(project) =>
+			project.name === body.name &&
+			(project.workspace_id === undefined || project.workspace_id === body.workspace_id) &&
+			createdSince(project.created_at, startedAt),
+	);
+	return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+export interface CreateOnce {
+	/** The collection to POST to, e.g. `/assets`; what it made is read at `${path}/{id}`. */
+	path: string;
+	body: IDataObject;
+	key: string;
+	/** The ID field of what it makes, e.g. `asset_id`. */
+	idField: string;
+	/** What it is, for messages: `asset`, `project`. */
+	thing: string;
+	/** Where to look for it by hand when it cannot be identified. */
+	lookFor: string;
+	/** Identifies what an earlier try made, only when exactly one thing fits. */
+	find(startedAt: number): Promise<IDataObject | undefined>;
+}
+
+/**
+ * A POST that creates one thing under an Idempotency-Key. After a lost answer
+ * (the replay gets 409 idempotency_duplicate) it gives back what the first try
+ * made: the one this process remembers for the key, else what `find`
+ * identifies; else it fails saying that nothing new was created.
+ */
+export async function createOnce(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	create: CreateOnce,
+): Promise<IDataObject> {
+	const startedAt = Date.now();
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: create.path,
+		body: create.body,
+		idempotencyKey: create.key,
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCreated(create.key, String(outcome.body[create.idField]));
+		return outcome.body;
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const remembered = recallCreated(create.key);
+	const recovered = remembered
+		? await floraApiRequest.call(this, {
+				method: 'GET',
+				path: `${create.path}/${encodeURIComponent(remembered)}`,
+				itemIndex,
+			})
+		: await create.find(startedAt);
+	if (recovered) return recovered;
+	throw itemError(
+		this,
+		itemIndex,
+		`FLORA already accepted this create request, but the ${create.thing} it made could not be identified`,
+		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${create.key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in ${create.lookFor} created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+	);
 }

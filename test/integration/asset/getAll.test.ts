@@ -6,7 +6,6 @@ import { pairedIndexes, requestsTo, runFlora, simulatorForFile } from '../harnes
 const sim = simulatorForFile();
 
 const listRequests = () => requestsTo(sim, 'api', /^\/assets$/);
-const rl = (value: string, mode = 'list') => locator(value, mode);
 
 const getMany = (extra: IDataObject = {}) => ({ operation: 'getAll', ...extra });
 
@@ -150,8 +149,8 @@ describe('Get many assets: filters', () => {
 			parameters: getMany({
 				returnAll: true,
 				filters: {
-					workspaceId: rl('ws_studio'),
-					projectId: rl('prj_launch', 'id'),
+					workspaceId: locator('ws_studio', 'list'),
+					projectId: locator('prj_launch'),
 					query: ' logo ',
 				},
 			}),
@@ -182,7 +181,7 @@ describe('Get many assets: filters', () => {
 		const result = await runFlora(sim, {
 			parameters: getMany({
 				limit: 2,
-				filters: { workspaceId: rl(''), projectId: rl(''), query: '' },
+				filters: { workspaceId: locator('', 'list'), projectId: locator('', 'list'), query: '' },
 			}),
 		});
 		expect(result.items).toHaveLength(2);
@@ -207,7 +206,7 @@ describe('Get many assets: filters', () => {
 
 	it("shows FLORA's 404 for a workspace the key cannot see", async () => {
 		const result = await runFlora(sim, {
-			parameters: getMany({ returnAll: true, filters: { workspaceId: rl('ws_elsewhere', 'id') } }),
+			parameters: getMany({ returnAll: true, filters: { workspaceId: locator('ws_elsewhere') } }),
 		});
 		expect(result.error?.message).toBe('FLORA: Workspace not found.');
 		expect(result.error?.constructor.name).toBe('FloraApiError');
@@ -215,7 +214,7 @@ describe('Get many assets: filters', () => {
 
 	it('refuses a project ID that is not one before calling FLORA', async () => {
 		const result = await runFlora(sim, {
-			parameters: getMany({ filters: { projectId: rl('launch', 'id') } }),
+			parameters: getMany({ filters: { projectId: locator('launch') } }),
 		});
 		expect(result.error?.message).toBe('Project "launch" is not a FLORA project ID');
 		expect(sim.record.requests).toEqual([]);

@@ -88,6 +88,8 @@ export interface ListSearchCall {
 	filter?: string;
 	paginationToken?: string;
 	credentials: FloraCredential;
+	/** Set as they are, past n8n's defaults and display rules (e.g. a form's Type the node may not show). */
+	rawParameters?: INodeParameters;
 }
 
 /** Opens a resource locator's list the way n8n's editor backend does. */
@@ -106,7 +108,7 @@ export async function listSearch(call: ListSearchCall): Promise<INodeListSearchR
 	const context = new LoadOptionsContext(
 		workflow,
 		workflow.nodes['Temp-Node'],
-		additionalData(call.credentials, node.parameters),
+		additionalData(call.credentials, { ...node.parameters, ...call.rawParameters }),
 		call.path ?? 'parameters.workspace',
 	);
 	return await method.call(context, call.filter, call.paginationToken);

@@ -8,7 +8,6 @@ import { listSearch } from '../harness/contexts';
 const sim = simulatorForFile({}, { configure: { projectsPerWorkspace: 7 } });
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
-const rl = (value: string, mode = 'list') => locator(value, mode);
 
 const workspaces = (filter?: string, extra: Partial<ListSearchCall> = {}) =>
 	listSearch({
@@ -102,7 +101,7 @@ describe('Workspace picker (searchWorkspaces)', () => {
 
 describe('Project picker (searchProjects)', () => {
 	it("lists the projects of Create's workspace", async () => {
-		const { results, paginationToken } = await createProjects(rl('ws_demo'));
+		const { results, paginationToken } = await createProjects(locator('ws_demo', 'list'));
 		expect(results).toHaveLength(7);
 		expect(results[0]).toEqual({
 			name: 'Spring Campaign',
@@ -116,7 +115,7 @@ describe('Project picker (searchProjects)', () => {
 	});
 
 	it('takes the workspace from ID mode as well', async () => {
-		await createProjects(rl('ws_studio', 'id'));
+		await createProjects(locator('ws_studio'));
 		expect(projectRequests()[0].query.workspace_id).toBe('ws_studio');
 	});
 
@@ -125,7 +124,7 @@ describe('Project picker (searchProjects)', () => {
 		const pages = [];
 		let token: string | undefined;
 		do {
-			const page = await createProjects(rl('ws_demo'), undefined, token);
+			const page = await createProjects(locator('ws_demo', 'list'), undefined, token);
 			pages.push(page.results);
 			token = page.paginationToken;
 		} while (token && pages.length < 10);
@@ -141,7 +140,7 @@ describe('Project picker (searchProjects)', () => {
 
 	it('hands the search text to FLORA and keeps paginating within the search', async () => {
 		sim.configure({ projectsPerWorkspace: 600 });
-		const first = await createProjects(rl('ws_demo'), '  lookbook ');
+		const first = await createProjects(locator('ws_demo', 'list'), '  lookbook ');
 		expect(projectRequests()[0].query).toEqual({
 			workspace_id: 'ws_demo',
 			limit: '50',
@@ -149,7 +148,11 @@ describe('Project picker (searchProjects)', () => {
 		});
 		expect(first.results).toHaveLength(50);
 		expect(first.results.every((r) => String(r.name).startsWith('Lookbook'))).toBe(true);
-		const second = await createProjects(rl('ws_demo'), 'lookbook', first.paginationToken);
+		const second = await createProjects(
+			locator('ws_demo', 'list'),
+			'lookbook',
+			first.paginationToken,
+		);
 		expect(second.results).toHaveLength(10);
 		expect(second.paginationToken).toBeUndefined();
 		expect(projectRequests()[1].query).toMatchObject({
@@ -160,21 +163,21 @@ describe('Project picker (searchProjects)', () => {
 
 	it('gives an empty list for a workspace without projects', async () => {
 		sim.configure({ projectsPerWorkspace: 0 });
-		expect(await createProjects(rl('ws_demo'))).toEqual({
+		expect(await createProjects(locator('ws_demo', 'list'))).toEqual({
 			results: [],
 			paginationToken: undefined,
 		});
 	});
 
 	it("uses Get Many's Workspace filter, picked from the list or typed as an ID", async () => {
-		const picked = await getManyProjects(rl('ws_studio'));
+		const picked = await getManyProjects(locator('ws_studio', 'list'));
 		expect(picked.results).toHaveLength(7);
 		await getManyProjects('ws_archive');
 		expect(projectRequests().map((r) => r.query.workspace_id)).toEqual(['ws_studio', 'ws_archive']);
 	});
 
 	it('asks for a workspace first instead of calling FLORA without one', async () => {
-		await expect(createProjects(rl(''))).rejects.toMatchObject({
+		await expect(createProjects(locator('', 'list'))).rejects.toMatchObject({
 			message: 'Choose a workspace first',
 			description: expect.stringContaining('Set Workspace'),
 		});
@@ -186,14 +189,14 @@ describe('Project picker (searchProjects)', () => {
 	});
 
 	it('refuses a workspace ID that is not one', async () => {
-		await expect(createProjects(rl('demo', 'id'))).rejects.toMatchObject({
+		await expect(createProjects(locator('demo'))).rejects.toMatchObject({
 			message: '"demo" is not a FLORA workspace ID',
 		});
 		expect(sim.record.requests).toEqual([]);
 	});
 
 	it("shows FLORA's 404 for a workspace the key cannot see", async () => {
-		await expect(createProjects(rl('ws_elsewhere', 'id'))).rejects.toMatchObject({
+		await expect(createProjects(locator('ws_elsewhere'))).rejects.toMatchObject({
 			message: 'FLORA: Workspace not found.',
 			httpCode: '404',
 		});

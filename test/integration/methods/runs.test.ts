@@ -1,13 +1,12 @@
 /** The editor's pickers and field lists of Generation → Create and Technique → Run. */
 import type { INodeParameters } from 'n8n-workflow';
 
-import { requestsTo, simProject, simulatorForFile } from '../harness/flora';
+import { locator, requestsTo, simProject, simulatorForFile } from '../harness/flora';
 import { floraAsTool, listSearch, resourceMapping } from '../harness/contexts';
 
 const sim = simulatorForFile({ runDurationMs: 300 });
 
 const credentials = () => ({ apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl });
-const rl = (value: string, mode = 'list') => ({ __rl: true, mode, value });
 const generation = (parameters: INodeParameters): INodeParameters => ({
 	resource: 'generation',
 	operation: 'create',
@@ -28,8 +27,8 @@ describe('Model picker (searchModels)', () => {
 			credentials: credentials(),
 		});
 		expect(results).toEqual([
-			{ name: 'Veo 3', value: 'veo-3', description: '~120 credits · ~90 s · google' },
-			{ name: 'Kling 2.1', value: 'kling-2.1', description: '~80 credits · ~120 s · kling' },
+			{ name: 'Veo 3', value: 'veo-3', description: '≈ 120 credits · ≈ 90 s · google' },
+			{ name: 'Kling 2.1', value: 'kling-2.1', description: '≈ 80 credits · ≈ 120 s · kling' },
 		]);
 		expect(requestsTo(sim, 'api', /^\/models$/).map((r) => r.query)).toEqual([{ type: 'video' }]);
 	});
@@ -43,7 +42,7 @@ describe('Model picker (searchModels)', () => {
 			credentials: credentials(),
 		});
 		expect(results.map((r) => r.value)).toEqual(['gpt-image-1']);
-		expect(results[0].description).toContain('beta');
+		expect(results[0].name).toContain('(beta)');
 	});
 });
 
@@ -52,7 +51,7 @@ describe('Technique picker (searchTechniques)', () => {
 		const all = await listSearch({
 			method: 'searchTechniques',
 			path: 'parameters.technique',
-			parameters: technique({ workspace: rl('ws_demo', 'id') }),
+			parameters: technique({ workspace: locator('ws_demo') }),
 			credentials: credentials(),
 		});
 		expect(all.results.map((r) => r.value)).toEqual([
@@ -64,12 +63,13 @@ describe('Technique picker (searchTechniques)', () => {
 		expect(all.results[0]).toEqual({
 			name: 'Product Photo Variants',
 			value: 'tech_product_photo_variants',
-			description: '$0.12 per run · inputs: Product image, Style notes',
+			description:
+				'Three studio shots of a product photo, optionally steered by style notes. · $0.12 a run · inputs: Product image, Style notes',
 		});
 		const found = await listSearch({
 			method: 'searchTechniques',
 			path: 'parameters.technique',
-			parameters: technique({ workspace: rl('ws_studio', 'id') }),
+			parameters: technique({ workspace: locator('ws_studio') }),
 			filter: 'headshot',
 			credentials: credentials(),
 		});
@@ -85,7 +85,7 @@ describe('Model Parameters fields (getModelParameters)', () => {
 	it("are the chosen model's params, typed, with defaults, options and required marks", async () => {
 		const { fields } = await resourceMapping({
 			method: 'getModelParameters',
-			parameters: generation({ type: 'image', model: rl('gpt-image-1') }),
+			parameters: generation({ type: 'image', model: locator('gpt-image-1', 'list') }),
 			credentials: credentials(),
 		});
 		expect(fields).toEqual([
@@ -130,7 +130,7 @@ describe('Inputs fields (getTechniqueInputs)', () => {
 	it("are the technique's inputs, by ID or slug", async () => {
 		const { fields } = await resourceMapping({
 			method: 'getTechniqueInputs',
-			parameters: technique({ technique: rl('moodboard-teaser', 'id') }),
+			parameters: technique({ technique: locator('moodboard-teaser') }),
 			credentials: credentials(),
 		});
 		expect(fields.map((f) => [f.id, f.displayName, f.required])).toEqual([
@@ -151,8 +151,8 @@ describe('As an AI agent tool', () => {
 	it('generates from the prompt the agent gives and answers with the output URLs', async () => {
 		const tool = floraAsTool(
 			generation({
-				workspace: rl('ws_demo', 'id'),
-				project: rl(simProject(), 'id'),
+				workspace: locator('ws_demo'),
+				project: locator(simProject()),
 				type: 'image',
 				prompt: fromAI('prompt', 'What to draw'),
 			}),
@@ -176,8 +176,8 @@ describe('As an AI agent tool', () => {
 	it('runs a technique on a URL the agent gives', async () => {
 		const tool = floraAsTool(
 			technique({
-				workspace: rl('ws_demo', 'id'),
-				technique: rl('product-photo-variants', 'id'),
+				workspace: locator('ws_demo'),
+				technique: locator('product-photo-variants'),
 				inputs: {
 					mappingMode: 'defineBelow',
 					value: { product_image: fromAI('image_url', 'Public HTTPS URL of the product photo') },
@@ -199,8 +199,8 @@ describe('As an AI agent tool', () => {
 	it('refuses a binary input from an agent with the message that says what to use', async () => {
 		const tool = floraAsTool(
 			technique({
-				workspace: rl('ws_demo', 'id'),
-				technique: rl('product-photo-variants', 'id'),
+				workspace: locator('ws_demo'),
+				technique: locator('product-photo-variants'),
 				inputs: {
 					mappingMode: 'defineBelow',
 					value: { product_image: fromAI('image', 'The product photo') },

@@ -61,6 +61,15 @@ const byPath = (path: string) => {
 	return found;
 };
 
+/** `resource.operation` of a parameter from its display options, e.g. `asset.create`. */
+function shownFor(property: INodeProperties): string {
+	const owner = parameters.find(
+		([, top]) => top === property || (top.options ?? []).includes(property as never),
+	)?.[1];
+	const show = (owner ?? property).displayOptions?.show ?? {};
+	return `${(show.resource as string[])?.join('|')}.${(show.operation as string[])?.join('|')}`;
+}
+
 function idRegex(property: INodeProperties): RegExp {
 	const mode = property.modes?.find((m) => m.name === 'id');
 	const rule = mode?.validation?.find((v) => typeof v === 'object' && v.type === 'regex') as
@@ -164,14 +173,26 @@ describe('Flora node description', () => {
 
 	it('lets users pick workspaces, projects, models and techniques from lists backed by existing methods', () => {
 		const locators = parameters.filter(([, p]) => p.type === 'resourceLocator');
-		expect([...new Set(locators.map(([path]) => path))].sort()).toEqual([
-			'additionalFields.projectId',
-			'filters.projectId',
-			'filters.workspaceId',
-			'model',
-			'project',
-			'technique',
-			'workspace',
+		expect(locators.map(([path, p]) => `${shownFor(p)}:${path}`).sort()).toEqual([
+			'asset.create:additionalFields.projectId',
+			'asset.create:workspace',
+			'asset.getAll:filters.projectId',
+			'asset.getAll:filters.workspaceId',
+			'generation.create:model',
+			'generation.create:project',
+			'generation.create:workspace',
+			'project.attachAsset:project',
+			'project.create:workspace',
+			'project.get:project',
+			'project.getAll:workspace',
+			'run.getAll:filters.projectId',
+			'run.getAll:filters.techniqueId',
+			'run.getAll:filters.workspaceId',
+			'technique.get:technique',
+			'technique.getAll:filters.workspaceId',
+			'technique.run:project',
+			'technique.run:technique',
+			'technique.run:workspace',
 		]);
 		for (const [path, locator] of locators) {
 			const list = locator.modes?.find((m) => m.name === 'list');
@@ -213,6 +234,80 @@ describe('Flora node description', () => {
 		}
 	});
 
+	it('offers a model picker method for the generation form', () => {
+		expect(typeof node.methods.listSearch.searchModels).toBe('function');
+	});
+
+	it('lists the resources alphabetically, each with its operations and action labels', () => {
+		const [resource] = byPath('resource');
+		const names = (resource.options as Array<{ name: string; value: string }>).map((o) => o.name);
+		expect(names).toEqual([...names].sort());
+		const actions = Object.fromEntries(
+			parameters
+				.filter(([path]) => path === 'operation')
+				.map(([, p]) => [
+					(p.displayOptions?.show?.resource as string[])[0],
+					(p.options as Array<{ value: string; action: string }>).map(
+						(o) => `${o.value}: ${o.action}`,
+					),
+				]),
+		);
+		expect(actions).toMatchObject({
+			generation: ['create: Generate an image, video, audio or text'],
+			model: ['getAll: Get many models'],
+			project: [
+				'attachAsset: Attach an asset to a project',
+				'create: Create a project',
+				'get: Get a project',
+				'getAll: Get many projects',
+			],
+			run: ['get: Get a run', 'getAll: Get many runs'],
+			technique: ['get: Get a technique', 'getAll: Get many techniques', 'run: Run a technique'],
+		});
+	});
+
+	it('gives every Get Many Return All and a Limit of 1 to 10,000', () => {
+		const getMany = parameters.filter(([, p]) =>
+			(p.displayOptions?.show?.operation as string[] | undefined)?.includes('getAll'),
+		);
+		const owners = (name: string) =>
+			getMany
+				.filter(([path]) => path === name)
+				.map(([, p]) => shownFor(p))
+				.sort();
+		const all = [
+			'asset.getAll',
+			'model.getAll',
+			'project.getAll',
+			'run.getAll',
+			'technique.getAll',
+		];
+		expect(owners('returnAll')).toEqual(all);
+		expect(owners('limit')).toEqual(all);
+		for (const [path, p] of getMany.filter(([name]) => name === 'limit')) {
+			expect({ path, ...p.typeOptions }).toEqual({ path, minValue: 1, maxValue: 10_000 });
+		}
+	});
+
+	it('says what each FLORA ID looks like wherever one is asked for', () => {
+		const idFields: Array<[string, string]> = [
+			['assetId', 'asset_'],
+			['runId', 'run_'],
+			['techniqueId', 'tech_'],
+			['project', 'prj_'],
+			['technique', 'tech_'],
+			['workspace', 'ws_'],
+		];
+		for (const [name, prefix] of idFields) {
+			for (const p of byPath(name)) {
+				expect({ name, description: p.description }).toEqual({
+					name,
+					description: expect.stringContaining(prefix),
+				});
+			}
+		}
+	});
+
 	it('validates typed workspace and project IDs in the ID mode', () => {
 		for (const workspace of [...byPath('workspace'), ...byPath('filters.workspaceId')]) {
 			const regex = idRegex(workspace);
@@ -227,6 +322,16 @@ describe('Flora node description', () => {
 			const regex = idRegex(project);
 			expect(regex.test('prj_abc123')).toBe(true);
 			for (const bad of ['abc123', 'ws_abc', 'prj_']) expect(regex.test(bad)).toBe(false);
+		}
+	});
+
+	it('takes a technique ID or slug in the ID mode, nothing that would change the path', () => {
+		for (const technique of [...byPath('technique'), ...byPath('filters.techniqueId')]) {
+			const regex = idRegex(technique);
+			for (const good of ['tech_abc123', 'product-photo-variants', 'video-upscale-8k'])
+				expect(regex.test(good)).toBe(true);
+			for (const bad of ['', 'two words', 'a/b', '../runs', '-x'])
+				expect(regex.test(bad)).toBe(false);
 		}
 	});
 

@@ -56,6 +56,19 @@ describe('Idempotency keys', () => {
 		expect(complete).not.toBe('my-key');
 	});
 
+	it('use the user key as is for a project create too, and never for an attach', () => {
+		expect(idempotencyKey(context('e1'), 0, 'project-create', 'launch-film')).toBe('launch-film');
+		const attach = idempotencyKey(context('e1'), 0, 'attach', 'launch-film', 'asset_1');
+		expect(attach).toMatch(/^n8n_[0-9a-f]{48}$/);
+		expect(attach).not.toBe(idempotencyKey(context('e1'), 0, 'attach', 'launch-film', 'asset_2'));
+	});
+
+	it('differ between a project create and an asset create of the same item', () => {
+		expect(idempotencyKey(context('e1'), 0, 'project-create')).not.toBe(
+			idempotencyKey(context('e1'), 0, 'create'),
+		);
+	});
+
 	it('remember which asset a key created', () => {
 		rememberCreated('k-1', 'asset_1');
 		expect(recallCreated('k-1')).toBe('asset_1');

@@ -6,7 +6,12 @@ import type {
 } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { locatorValue, projectLocator, workspaceLocator } from '../../helpers/descriptions';
+import {
+	idempotencyKeyOption,
+	locatorValue,
+	projectLocator,
+	workspaceLocator,
+} from '../../helpers/descriptions';
 import { getItemBinarySource } from '../../helpers/binary';
 import { FloraCancelledError, itemError } from '../../helpers/errors';
 import type { ItemProgress } from '../../helpers/errors';
@@ -14,6 +19,7 @@ import {
 	LIMITS,
 	optionalText,
 	validateContentType,
+	validateIdempotencyKey,
 	validateNumberInRange,
 	validateProjectId,
 	validateSourceUrl,
@@ -27,7 +33,7 @@ import {
 	floraApiTryRequest,
 } from '../../transport';
 import type { MutationKind } from '../../transport/idempotency';
-import { idempotencyKey, recoverCreatedAsset, rememberCreated } from '../../transport/idempotency';
+import { createOnce, findCreatedAsset, idempotencyKey } from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
 import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
 
@@ -138,14 +144,7 @@ const properties: INodeProperties[] = [
 				description:
 					'How many items are uploaded at the same time. FLORA advises 2 to 4; a rate limit slows all items down together.',
 			},
-			{
-				displayName: 'Idempotency Key',
-				name: 'idempotencyKey',
-				type: 'string',
-				default: '',
-				description:
-					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution". At most 255 characters.',
-			},
+			idempotencyKeyOption('asset'),
 			{
 				displayName: 'Wait for Ready',
 				name: 'waitForReady',
@@ -210,15 +209,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	let fileName = optionalText(this, itemIndex, 'File Name', fields.fileName);
 	const folder = optionalText(this, itemIndex, 'Folder', fields.folder);
 	const projectId = validateProjectId(this, itemIndex, 'Project', locatorValue(fields.projectId));
-	const userKey = optionalText(this, itemIndex, 'Idempotency Key', options.idempotencyKey);
-	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
-		throw itemError(
-			this,
-			itemIndex,
-			`Idempotency Key is ${userKey.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
-			'Use a shorter value, for example a hash of the longer one.',
-		);
-	}
+	const userKey = validateIdempotencyKey(this, itemIndex, options.idempotencyKey);
 	const waitForReady = options.waitForReady !== false;
 	const waitTimeout = validateNumberInRange(
 		this,
@@ -329,7 +320,7 @@ export async function createAsset(
 	options: { keyKind?: MutationKind; onReserved?: (assetId: string) => void } = {},
 ): Promise<IDataObject> {
 	const createKey = idempotencyKey(this, itemIndex, options.keyKind ?? 'create', item.userKey);
-	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
+	const reservation = await reserve.call(this, itemIndex, item, createKey);
 	const assetId = String(reservation.asset_id);
 	options.onReserved?.(assetId);
 
@@ -353,30 +344,16 @@ async function reserve(
 	itemIndex: number,
 	item: CreateItem,
 	key: string,
-	startedAt: number,
 ): Promise<IDataObject> {
-	const outcome = await floraApiTryRequest.call(this, {
-		method: 'POST',
+	return await createOnce.call(this, itemIndex, {
 		path: '/assets',
 		body: item.body,
-		idempotencyKey: key,
-		itemIndex,
+		key,
+		idField: 'asset_id',
+		thing: 'asset',
+		lookFor: `workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}"`,
+		find: async (startedAt) => await findCreatedAsset.call(this, itemIndex, item, startedAt),
 	});
-	if (outcome.ok) {
-		rememberCreated(key, String(outcome.body.asset_id));
-		return outcome.body;
-	}
-	if (outcome.error.code !== 'idempotency_duplicate') {
-		throw new FloraApiError(this, outcome.error, itemIndex);
-	}
-	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt);
-	if (recovered) return recovered;
-	throw itemError(
-		this,
-		itemIndex,
-		'FLORA already accepted this create request, but the asset it made could not be identified',
-		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
-	);
 }
 
 /** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */

@@ -1,21 +1,15 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { assetIdField } from '../../helpers/descriptions';
 import { itemError } from '../../helpers/errors';
 import { validateAssetId } from '../../helpers/validation';
 import { FloraApiError, floraApiTryRequest } from '../../transport';
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Asset ID',
-		name: 'assetId',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'asset_abc123',
-		description:
-			'ID of the FLORA asset, starting with asset_: the asset_id field that Create and Get Many output',
-	},
+	assetIdField(
+		'ID of the FLORA asset, starting with asset_: the asset_id field that Create and Get Many output',
+	),
 ];
 
 export const description = updateDisplayOptions(

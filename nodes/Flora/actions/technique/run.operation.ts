@@ -49,7 +49,12 @@ const properties: INodeProperties[] = [
 		description:
 			'Optional FLORA project (canvas) the run and its outputs go into; its ID starts with prj_. Choose the workspace first to pick from the list.',
 	}),
-	techniqueLocator,
+	techniqueLocator({
+		name: 'technique',
+		required: true,
+		description:
+			'The FLORA technique to run. Pick it from the list, or give its ID (starts with tech_) or its slug.',
+	}),
 	{
 		displayName: 'Inputs',
 		name: 'inputs',
