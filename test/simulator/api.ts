@@ -12,6 +12,7 @@ import {
 	track,
 	type Reply,
 } from './http';
+import { routeGenerative } from './generative';
 import { ALLOWED_CONTENT_TYPES, isAllowedType } from './media';
 import { boundaryOf } from './multipart';
 import type { AssetState, SimContext, UploadForm } from './store';
@@ -62,7 +63,7 @@ export function apiError(
 	};
 }
 
-function validationError(fields: FieldError[]): Reply {
+export function validationError(fields: FieldError[]): Reply {
 	return apiError(
 		400,
 		'input_validation_error',
@@ -176,6 +177,8 @@ async function route(
 		return apiError(404, 'not_found', 'Not found.');
 	}
 	const q = url.searchParams;
+	const generative = await routeGenerative(ctx, req, url, segs, method, rec, key);
+	if (generative) return generative;
 
 	if (segs[0] === 'workspaces' && segs.length === 1 && method === 'GET') return listWorkspaces(ctx);
 	if (segs[0] === 'projects') {
@@ -249,7 +252,7 @@ async function route(
 
 // --- helpers --------------------------------------------------------------------------
 
-async function jsonBody(
+export async function jsonBody(
 	req: IncomingMessage,
 	rec: RecordedRequest,
 ): Promise<{ value: unknown; raw: Buffer } | Reply> {
@@ -268,12 +271,12 @@ async function jsonBody(
 	}
 }
 
-function fingerprint(method: string, path: string, body: Buffer): string {
+export function fingerprint(method: string, path: string, body: Buffer): string {
 	return createHash('sha256').update(`${method} ${path}\n`).update(body).digest('hex');
 }
 
 /** Idempotency-Key (header, 2 h) or `idempotency_key` (body, 24 h): remembered only when applied. */
-async function idempotent(
+export async function idempotent(
 	ctx: SimContext,
 	apiKey: string,
 	req: IncomingMessage,
@@ -307,7 +310,7 @@ async function idempotent(
 	return reply;
 }
 
-function parseLimit(q: URLSearchParams, fields: FieldError[]): number {
+export function parseLimit(q: URLSearchParams, fields: FieldError[]): number {
 	const v = q.get('limit');
 	if (v === null || v === '') return 20;
 	if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100) {
@@ -317,11 +320,11 @@ function parseLimit(q: URLSearchParams, fields: FieldError[]): number {
 	return Number(v);
 }
 
-function encodeCursor(v: object): string {
+export function encodeCursor(v: object): string {
 	return Buffer.from(JSON.stringify(v)).toString('base64url');
 }
 
-function decodeCursor<T>(
+export function decodeCursor<T>(
 	q: URLSearchParams,
 	fields: FieldError[],
 	check: (v: unknown) => v is T,
@@ -338,7 +341,11 @@ function decodeCursor<T>(
 	return undefined;
 }
 
-function checkWorkspaceParam(ws: string | null, required: boolean, fields: FieldError[]): void {
+export function checkWorkspaceParam(
+	ws: string | null,
+	required: boolean,
+	fields: FieldError[],
+): void {
 	if (ws === null || ws === '') {
 		if (required) fields.push({ field: 'workspace_id', message: 'Required' });
 	} else if (!WS_PATTERN.test(ws)) {

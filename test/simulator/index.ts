@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiHandler } from './api';
 import { FaultQueue } from './faults';
+import { Generative } from './generative';
 import { Recorder } from './record';
 import { resolveOptions, snapshot, Store, type SimContext } from './store';
 import type { Asset, Fault, Simulator, SimulatorOptions } from './types';
@@ -9,6 +10,12 @@ import { createUploadHandler, UPLOAD_PATH } from './upload';
 
 export type * from './types';
 export { faultFromJson } from './faults';
+export {
+	floraSignatureHeader,
+	parseFloraSignature,
+	signFloraWebhook,
+	verifyFloraWebhook,
+} from './signing';
 
 function listen(server: Server, host: string, port: number): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -40,8 +47,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		log: (message) => {
 			if (!ctx.opts.quiet) console.error(`[flora-sim] ${message}`);
 		},
+		gen: undefined as unknown as Generative,
 	};
 	ctx.store = new Store(() => ctx);
+	ctx.gen = new Generative(() => ctx);
 
 	const sim: Simulator = {
 		apiBaseUrl: '',
@@ -51,8 +60,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		uploadUrl: '',
 		apiKey: ctx.opts.apiKeys[0],
 		record,
+		cdnOrigin: '',
+		get webhookSecret() {
+			return ctx.gen.webhookSecret();
+		},
+		gen: ctx.gen.controls(),
 		inject: (fault: Fault) => faults.add(fault),
-		clearFaults: () => faults.clear(),
+		clearFaults: () => {
+			faults.clear();
+			ctx.gen.controls().clearFaults();
+		},
 		assets: (filter) =>
 			[...ctx.store.assets.values()]
 				.filter((a) => !filter?.status || a.status === filter.status)
@@ -60,11 +77,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 		seedAssets: (n: number, base?: Partial<Asset>) => ctx.store.seed(n, base).map(snapshot),
 		reset: () => {
 			ctx.store.reset();
+			ctx.gen.reset();
 			record.clear();
 			faults.clear();
 		},
 		configure: (opts) => {
-			const { host: _h, apiPort: _a, uploadPort: _u, redirectPort: _r, ...rest } = opts;
+			const {
+				host: _h,
+				apiPort: _a,
+				uploadPort: _u,
+				redirectPort: _r,
+				cdnPort: _c,
+				...rest
+			} = opts;
 			const before = ctx.opts;
 			ctx.opts = resolveOptions(rest, before);
 			sim.apiKey = ctx.opts.apiKeys[0];
@@ -87,7 +112,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 	const api = createServer(createApiHandler(ctx, () => sim));
 	const upload = createServer(createUploadHandler(ctx, 'upload'));
 	const redirect = createServer(createUploadHandler(ctx, 'redirect'));
-	const servers = [api, upload, redirect];
+	const cdn = createServer(ctx.gen.cdn.handler());
+	const servers = [api, upload, redirect, cdn];
 	for (const s of servers) {
 		// Large uploads may legitimately take long; tests own their timeouts.
 		s.requestTimeout = 0;
@@ -95,11 +121,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 	}
 	const { host } = ctx.opts;
 	try {
-		const [apiPort, uploadPort, redirectPort] = await Promise.all([
+		const [apiPort, uploadPort, redirectPort, cdnPort] = await Promise.all([
 			listen(api, host, ctx.opts.apiPort),
 			listen(upload, host, ctx.opts.uploadPort),
 			listen(redirect, host, ctx.opts.redirectPort),
+			listen(cdn, host, ctx.opts.cdnPort),
 		]);
+		ctx.gen.cdn.origin = originOf(host, cdnPort);
 		ctx.origins = {
 			api: originOf(host, apiPort),
 			upload: originOf(host, uploadPort),
@@ -112,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 	sim.apiOrigin = ctx.origins.api;
 	sim.uploadOrigin = ctx.origins.upload;
 	sim.redirectOrigin = ctx.origins.redirect;
+	sim.cdnOrigin = ctx.gen.cdn.origin;
 	sim.apiBaseUrl = `${ctx.origins.api}/api/v1`;
 	sim.uploadUrl = `${ctx.origins.upload}${UPLOAD_PATH}`;
 	return sim;

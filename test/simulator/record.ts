@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { RecordedCallback, RecordedDownload, RecordedRun } from './generative-types';
 import type {
 	Origin,
 	RecordedRequest,
@@ -25,6 +26,9 @@ export class Recorder implements SimRecord {
 	completes = 0;
 	retries = 0;
 	duplicatesPrevented = 0;
+	readonly runs: RecordedRun[] = [];
+	readonly callbacks: RecordedCallback[] = [];
+	readonly downloads: RecordedDownload[] = [];
 	private seq = 0;
 
 	startRequest(origin: Origin, req: IncomingMessage, url: URL, path: string): RecordedRequest {
@@ -88,6 +92,9 @@ export class Recorder implements SimRecord {
 		this.completes = 0;
 		this.retries = 0;
 		this.duplicatesPrevented = 0;
+		this.runs.length = 0;
+		this.callbacks.length = 0;
+		this.downloads.length = 0;
 		this.seq = 0;
 	}
 
@@ -101,6 +108,9 @@ export class Recorder implements SimRecord {
 			retries: this.retries,
 			duplicatesPrevented: this.duplicatesPrevented,
 			byStatus: this.countByStatus(),
+			runs: this.runs,
+			callbacks: this.callbacks,
+			downloads: this.downloads,
 		};
 	}
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { FaultQueue } from './faults';
+import { GENERATIVE_DEFAULTS, type Generative } from './generative';
 import { extFor, fakeMetadata, isAllowedType, typeFromName } from './media';
 import type { Recorder } from './record';
 import type { Asset, AssetStatus, ResolvedOptions, SimulatorOptions, UploadedVia } from './types';
@@ -11,6 +12,8 @@ export interface SimContext {
 	record: Recorder;
 	origins: { api: string; upload: string; redirect: string };
 	log(message: string): void;
+	/** Generation, techniques, runs, CDN and callbacks. */
+	gen: Generative;
 }
 
 export const DEFAULT_WORKSPACES = [
@@ -38,6 +41,7 @@ export function resolveOptions(o: SimulatorOptions, base?: ResolvedOptions): Res
 		uploadMaxBytes: 2 * 1024 ** 3,
 		directMaxBytes: 4 * 1024 ** 2,
 		quiet: false,
+		...GENERATIVE_DEFAULTS,
 	};
 	const out = { ...d };
 	for (const [k, v] of Object.entries(o)) {
@@ -215,7 +219,9 @@ export class Store {
 			width: null,
 			height: null,
 			sha256: null,
-			url: `https://ik.imagekit.io/flora-sim/${p.workspace_id}/${id}/${encodeURIComponent(fileName)}`,
+			url: this.ctx().gen?.cdn.origin
+				? this.ctx().gen.cdn.origin + this.ctx().gen.cdn.assetPath(id, fileName)
+				: `https://ik.imagekit.io/flora-sim/${p.workspace_id}/${id}/${encodeURIComponent(fileName)}`,
 			created_at: new Date(now).toISOString(),
 			created_at_ms: now,
 			failure_message: null,

@@ -212,3 +212,23 @@ export interface Simulator {
 	configure(opts: Partial<SimulatorOptions>): void;
 	close(): Promise<void>;
 }
+
+// --- generative side (declaration merging keeps the interfaces above untouched) ---------------
+
+import type { GenerativeControls, GenerativeOptions, GenerativeRecord } from './generative-types';
+export type * from './generative-types';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SimulatorOptions extends GenerativeOptions {}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SimRecord extends GenerativeRecord {}
+
+export interface Simulator {
+	/** CDN origin: run outputs and asset files, no key. */
+	cdnOrigin: string;
+	/** Webhook signing secret of the first workspace (`whsec_…`). */
+	webhookSecret: string;
+	/** Generation, techniques, runs, CDN files and callbacks: controls and faults. */
+	gen: GenerativeControls;
+}
