@@ -1,0 +1,171 @@
+import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+
+import {
+	claimDelivery,
+	hasDelivery,
+	readDeliveryLog,
+	releaseDelivery,
+	withDelivery,
+} from '../Flora/helpers/deliveries';
+import { isFloraId } from '../Flora/helpers/ids';
+import {
+	DEFAULT_TOLERANCE_SECONDS,
+	DELIVERY_ID_HEADER,
+	SIGNATURE_HEADER,
+	verifySignature,
+} from '../Flora/helpers/signature';
+import { waitFor } from '../Flora/helpers/wait';
+import { floraApiRequest } from '../Flora/transport';
+
+export const RUN_EVENTS = ['run.completed', 'run.failed'] as const;
+
+export interface TriggerOptions {
+	fetchRun?: boolean;
+	toleranceSeconds?: number;
+}
+
+/** FLORA's run callback body (FLORA_API.md "Run webhooks"): no outputs, only the run's id. */
+export interface FloraRunEvent extends IDataObject {
+	id: string;
+	type: string;
+	data: IDataObject & { run_id: string };
+}
+
+// A callback can arrive a moment before GET /runs/{id} shows the run as ended. These re-reads
+// (about 5 s in all) keep FLORA's wait for an answer short; after them the run is output as read.
+const EARLY_DELIVERY_REREADS_MS = [1000, 2000, 2000];
+// The answer to FLORA waits for these reads: fewer retries than the API policy's 5 minutes.
+const RUN_READ_ATTEMPTS = 3;
+
+const TERMINAL = new Set(['completed', 'failed']);
+
+/** Answers the request here and starts nothing. */
+function answer(
+	context: IWebhookFunctions,
+	status: number,
+	body: IDataObject,
+): IWebhookResponseData {
+	context.getResponseObject().status(status).json(body);
+	return { noWebhookResponse: true };
+}
+
+function refuse(context: IWebhookFunctions, status: number, code: string, message: string) {
+	return answer(context, status, { error: { code, message } });
+}
+
+function headerOf(context: IWebhookFunctions, name: string): string | undefined {
+	const value = context.getRequestObject().headers[name];
+	return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** The verified body as an event, or why it is not one. */
+export function parseRunEvent(rawBody: Buffer): FloraRunEvent | string {
+	let body: unknown;
+	try {
+		body = JSON.parse(rawBody.toString('utf8'));
+	} catch {
+		return 'The body is not JSON';
+	}
+	const event = body as Partial<FloraRunEvent> | null;
+	if (!event || typeof event !== 'object' || Array.isArray(event))
+		return 'The body is not an event';
+	if (typeof event.type !== 'string' || !event.type) return 'The event has no type';
+	const runId = (event.data as IDataObject | undefined)?.run_id;
+	if (typeof runId !== 'string' || !isFloraId('run', runId)) {
+		return 'The event has no data.run_id of the form run_…';
+	}
+	return event as FloraRunEvent;
+}
+
+/**
+ * The run as FLORA reports it now. `GET /runs/{id}` serves generation and technique runs alike;
+ * the technique path is used only when the event names the technique.
+ */
+async function readRun(context: IWebhookFunctions, event: FloraRunEvent): Promise<IDataObject> {
+	const runId = encodeURIComponent(event.data.run_id);
+	const techniqueId = event.data.technique_id;
+	const path =
+		typeof techniqueId === 'string' && isFloraId('technique', techniqueId)
+			? `/techniques/${encodeURIComponent(techniqueId)}/runs/${runId}`
+			: `/runs/${runId}`;
+	for (let reread = 0; ; reread++) {
+		const run = await floraApiRequest.call(context, {
+			method: 'GET',
+			path,
+			maxAttempts: RUN_READ_ATTEMPTS,
+		});
+		if (TERMINAL.has(String(run.status)) || reread >= EARLY_DELIVERY_REREADS_MS.length) return run;
+		await waitFor(EARLY_DELIVERY_REREADS_MS[reread]);
+	}
+}
+
+/**
+ * One FLORA callback: verify, filter, drop repeats, then (optionally) read the run.
+ *
+ * Why a repeat is caught after an n8n restart: `getWorkflowStaticData('node')` is saved by n8n
+ * (live webhooks, 1.123 and 2.41: `WorkflowStaticDataService.saveStaticData` in the callback
+ * that answers the request) whenever `webhook()` returns without throwing: with `workflowData`
+ * (the answer goes out once the execution is started) and without (a repeat, a refusal). It is
+ * saved before the answer is sent, so FLORA's next try already finds the id. A `webhook()` that
+ * throws saves nothing: the id is only written once the delivery is accepted, and FLORA gets a
+ * 500 and tries again. Test webhooks (the editor's "Listen for test event") keep static data
+ * for that one listen only.
+ */
+export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const request = this.getRequestObject();
+	const credentials = await this.getCredentials('floraApi');
+	const options = this.getNodeParameter('options', {}) as TriggerOptions;
+
+	const check = verifySignature({
+		secret: typeof credentials.webhookSecret === 'string' ? credentials.webhookSecret : '',
+		header: headerOf(this, SIGNATURE_HEADER),
+		rawBody: request.rawBody,
+		toleranceSeconds: options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+	});
+	if (!check.valid) return refuse(this, 401, check.reason, check.message);
+
+	const event = parseRunEvent(request.rawBody);
+	if (typeof event === 'string') return refuse(this, 400, 'invalid_event', event);
+	const deliveryId = headerOf(this, DELIVERY_ID_HEADER) ?? event.id;
+	if (typeof deliveryId !== 'string' || !deliveryId) {
+		return refuse(this, 400, 'invalid_event', 'The delivery has no Flora-Webhook-Id');
+	}
+
+	const events = this.getNodeParameter('events', []) as string[];
+	if (!events.includes(event.type)) {
+		return answer(this, 200, {
+			received: true,
+			ignored: true,
+			message: `${event.type} is not among the events this trigger starts on`,
+		});
+	}
+
+	const now = Date.now();
+	const staticData = this.getWorkflowStaticData('node');
+	const log = readDeliveryLog(staticData.deliveries);
+	if (hasDelivery(log, deliveryId, now)) {
+		return answer(this, 200, {
+			received: true,
+			duplicate: true,
+			message: `Delivery ${deliveryId} was already received; nothing new was started`,
+		});
+	}
+	const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
+	if (!claimDelivery(scope, deliveryId, now)) {
+		// Not 2xx: if the copy in progress fails, FLORA's next try is still handled.
+		return refuse(
+			this,
+			409,
+			'delivery_in_progress',
+			`Delivery ${deliveryId} is being handled right now; try again later`,
+		);
+	}
+	try {
+		const json = options.fetchRun === false ? event : { ...(await readRun(this, event)), event };
+		// Assigned, not mutated in place: n8n saves static data when a top-level key is set.
+		staticData.deliveries = withDelivery(log, deliveryId, now);
+		return { workflowData: [[{ json }]] };
+	} finally {
+		releaseDelivery(scope, deliveryId);
+	}
+}
