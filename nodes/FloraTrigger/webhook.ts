@@ -131,7 +131,7 @@ export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookR
 		return refuse(this, 400, 'invalid_event', 'The delivery has no Flora-Webhook-Id');
 	}
 
-	const events = this.getNodeParameter('events', []) as string[];
+	const events = this.getNodeParameter('events', [...RUN_EVENTS]) as string[];
 	if (!events.includes(event.type)) {
 		return answer(this, 200, {
 			received: true,
