@@ -1,5 +1,5 @@
 import { startSimulator } from './index';
-import type { SimulatorOptions } from './types';
+import type { Simulator, SimulatorOptions } from './types';
 
 const USAGE = `Usage: npm run simulator -- [options]
 
@@ -12,6 +12,11 @@ const USAGE = `Usage: npm run simulator -- [options]
   --signed-polls <n>  polls after complete before a signed upload is ready (default 0)
   --upload-style <form|put>  signed upload style (default form)
   --upload-shape <snake|camel|both>  naming of the upload object (default snake)
+  --cdn-port <n>      CDN origin port: run outputs and asset files (default: random)
+  --run-ms <n>        how long a run takes, pending to completed (default 4000)
+  --large-output-bytes <n>  size of the large output (default 536870912)
+  --callback-backoff-ms <n> first retry delay of a run callback (default 1000)
+  --webhook-secret <ws_id=whsec_…>  webhook secret of a workspace (repeatable)
   --quiet             no request log
   -h, --help`;
 
@@ -58,6 +63,25 @@ function parseArgs(argv: string[]): SimulatorOptions {
 			case '--upload-shape':
 				opts.uploadShape = value() as SimulatorOptions['uploadShape'];
 				break;
+			case '--cdn-port':
+				opts.cdnPort = num(flag, value());
+				break;
+			case '--run-ms':
+				opts.runDurationMs = num(flag, value());
+				break;
+			case '--large-output-bytes':
+				opts.largeOutputBytes = num(flag, value());
+				break;
+			case '--callback-backoff-ms':
+				opts.callbackBackoffMs = num(flag, value());
+				break;
+			case '--webhook-secret': {
+				const v = value() ?? '';
+				const eq = v.indexOf('=');
+				if (eq < 1) throw new Error('--webhook-secret needs ws_id=whsec_…');
+				opts.webhookSecrets = { ...opts.webhookSecrets, [v.slice(0, eq)]: v.slice(eq + 1) };
+				break;
+			}
 			case '--quiet':
 				opts.quiet = true;
 				break;
@@ -101,9 +125,13 @@ async function main(): Promise<void> {
   API base URL     ${sim.apiBaseUrl}
   upload origin    ${sim.uploadOrigin}   (${sim.uploadUrl})
   redirect origin  ${sim.redirectOrigin}
+  CDN origin       ${sim.cdnOrigin}   (run outputs and asset files, no key)
   API key          ${sim.apiKey}
+  webhook secrets  ${Object.entries(await secretsOf(sim))
+		.map(([ws, s]) => `${ws}=${s}`)
+		.join('  ')}
 
-Credential (FLORA API): API Key = ${sim.apiKey}, Base URL = ${sim.apiBaseUrl}
+Credential (FLORA API): API Key = ${sim.apiKey}, Base URL = ${sim.apiBaseUrl}, Webhook Secret = ${sim.webhookSecret}
 
 Control API (no auth):
   curl ${sim.apiOrigin}/__sim/record
@@ -112,6 +140,11 @@ Control API (no auth):
   curl -X DELETE ${sim.apiOrigin}/__sim/faults
   curl -X POST ${sim.apiOrigin}/__sim/reset
   curl -X POST ${sim.apiOrigin}/__sim/configure -d '{"latencyMs":200}'
+  curl ${sim.apiOrigin}/__sim/info
+  curl ${sim.apiOrigin}/__sim/runs
+  curl -X POST ${sim.apiOrigin}/__sim/run-faults -d '{"kind":"fail","code":"GPU_PROVIDER_ERROR"}'
+  curl -X POST ${sim.apiOrigin}/__sim/callback-faults -d '{"kind":"duplicate"}'
+  curl -X POST ${sim.apiOrigin}/__sim/cdn-faults -d '{"kind":"reset","afterBytes":65536}'
 
 Ctrl-C to stop.`);
 
@@ -126,6 +159,11 @@ Ctrl-C to stop.`);
 	};
 	process.on('SIGINT', () => void stop());
 	process.on('SIGTERM', () => void stop());
+}
+
+async function secretsOf(sim: Simulator): Promise<Record<string, string>> {
+	const info = await fetch(`${sim.apiOrigin}/__sim/webhook-secrets`);
+	return ((await info.json()) as { webhook_secrets: Record<string, string> }).webhook_secrets;
 }
 
 void main();

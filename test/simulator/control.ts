@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { faultFromJson, faultToJson } from './faults';
+import { GEN_CONTROL_ENDPOINTS, handleGenerativeControl } from './generative-control';
 import type { SimContext } from './store';
 import type { Asset, Fault, SimulatorOptions } from './types';
 
@@ -23,6 +24,7 @@ const ENDPOINTS = [
 	'POST /__sim/reset',
 	'GET /__sim/config',
 	'POST /__sim/configure (partial SimulatorOptions)',
+	...GEN_CONTROL_ENDPOINTS,
 ];
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -101,6 +103,7 @@ export async function handleControl(
 				return send(res, 200, ctx.opts);
 			}
 			default:
+				if (await handleGenerativeControl(ctx, route, req, res, url)) return;
 				req.resume();
 				return send(res, 404, { error: `unknown control endpoint ${route}`, endpoints: ENDPOINTS });
 		}
