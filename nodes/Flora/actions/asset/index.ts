@@ -2,11 +2,13 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import type { FloraOperations } from '../types';
 import * as create from './create.operation';
+import * as download from './download.operation';
 import * as get from './get.operation';
 import * as getAll from './getAll.operation';
 
 export const operations: FloraOperations = {
 	create,
+	download,
 	get,
 	getAll,
 };
@@ -26,6 +28,12 @@ export const description: INodeProperties[] = [
 				description: 'Upload a file, or have FLORA fetch a URL, into a workspace',
 			},
 			{
+				name: 'Download',
+				value: 'download',
+				action: 'Download an asset',
+				description: "Download an asset's file into a binary field",
+			},
+			{
 				name: 'Get',
 				value: 'get',
 				action: 'Get an asset',
@@ -41,6 +49,7 @@ export const description: INodeProperties[] = [
 		default: 'create',
 	},
 	...create.description,
+	...download.description,
 	...get.description,
 	...getAll.description,
 ];
