@@ -70,6 +70,14 @@ export class FloraTrigger implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Download Outputs',
+						name: 'downloadOutputs',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to download a completed run's media outputs into binary properties data, data_1, … (in output order; text outputs stay in the JSON). Reads the run even with Fetch Run off. FLORA waits for the answer while the files download: keep this off for long videos and download them in the workflow instead.",
+					},
+					{
 						displayName: 'Fetch Run',
 						name: 'fetchRun',
 						type: 'boolean',

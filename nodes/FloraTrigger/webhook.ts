@@ -1,4 +1,9 @@
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 
 import {
 	claimDelivery,
@@ -8,6 +13,7 @@ import {
 	withDelivery,
 } from '../Flora/helpers/deliveries';
 import { isFloraId } from '../Flora/helpers/ids';
+import { runOutputsToBinary } from '../Flora/helpers/outputs';
 import {
 	DEFAULT_TOLERANCE_SECONDS,
 	DELIVERY_ID_HEADER,
@@ -21,6 +27,7 @@ export const RUN_EVENTS = ['run.completed', 'run.failed'] as const;
 
 export interface TriggerOptions {
 	fetchRun?: boolean;
+	downloadOutputs?: boolean;
 	toleranceSeconds?: number;
 }
 
@@ -100,6 +107,23 @@ async function readRun(context: IWebhookFunctions, event: FloraRunEvent): Promis
 }
 
 /**
+ * The bare event, or the run as FLORA reports it with the event beside it; outputs become binary
+ * properties (`data`, `data_1`, …) with Download Outputs, which therefore always reads the run.
+ */
+async function eventItem(
+	context: IWebhookFunctions,
+	event: FloraRunEvent,
+	options: TriggerOptions,
+): Promise<INodeExecutionData> {
+	if (options.fetchRun === false && !options.downloadOutputs) return { json: event };
+	const run = await readRun(context, event);
+	const json = { ...run, event };
+	if (!options.downloadOutputs || run.status !== 'completed') return { json };
+	const binary = await runOutputsToBinary.call(context, 0, run);
+	return Object.keys(binary).length ? { json, binary } : { json };
+}
+
+/**
  * One FLORA callback: verify, filter, drop repeats, then (optionally) read the run.
  *
  * Why a repeat is caught after an n8n restart: `getWorkflowStaticData('node')` is saved by n8n
@@ -161,10 +185,10 @@ export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookR
 		);
 	}
 	try {
-		const json = options.fetchRun === false ? event : { ...(await readRun(this, event)), event };
+		const item = await eventItem(this, event, options);
 		// Assigned, not mutated in place: n8n saves static data when a top-level key is set.
 		staticData.deliveries = withDelivery(log, deliveryId, now);
-		return { workflowData: [[{ json }]] };
+		return { workflowData: [[item]] };
 	} finally {
 		releaseDelivery(scope, deliveryId);
 	}

@@ -31,7 +31,8 @@ import { Workflow } from 'n8n-workflow';
 import { FloraApi } from '../../credentials/FloraApi.credentials';
 import { FloraTrigger } from '../../nodes/FloraTrigger/FloraTrigger.node';
 import { HarnessCredentialsHelper } from './credentials-helper';
-import { baseAdditionalData, loadPackageFromDist } from './harness';
+import type { BinaryMode } from './harness';
+import { baseAdditionalData, loadPackageFromDist, useBinaryMode } from './harness';
 import { HarnessCredentialTypes, HarnessNodeTypes } from './node-types';
 
 export const TRIGGER_TYPE = 'n8n-nodes-flora.floraTrigger';
@@ -46,6 +47,7 @@ export interface TriggerHostOptions {
 	/** Keeps the same workflow and node identity across hosts (a restart). */
 	workflowId?: string;
 	nodeId?: string;
+	binaryMode?: BinaryMode;
 }
 
 /** One request the trigger received, as its caller saw it. */
@@ -130,6 +132,7 @@ export async function startTriggerHost(opts: TriggerHostOptions): Promise<Trigge
 	const nodeId = opts.nodeId ?? randomUUID();
 	const webhookId = randomUUID();
 	const nodeType = await triggerType(opts.from);
+	await useBinaryMode(opts.binaryMode ?? 'default');
 	const nodeTypes = new HarnessNodeTypes({ [TRIGGER_TYPE]: nodeType });
 	const credentialTypes = new HarnessCredentialTypes({ floraApi: new FloraApi() });
 	const credentialsHelper = new HarnessCredentialsHelper(credentialTypes, opts.credentials);

@@ -3,8 +3,9 @@
  * faults) into the Flora Trigger served as n8n serves it; with Fetch Run the run is read back.
  */
 import type { Simulator } from '../../simulator';
-import { useSimulator } from '../flora';
-import type { TriggerHost } from '../webhook';
+import { sha256, useSimulator } from '../flora';
+import { readBinary } from '../harness';
+import type { TriggerHost, TriggerHostOptions } from '../webhook';
 import { startTriggerHost } from '../webhook';
 import { callbacksSettled, startRun } from './flora-trigger';
 
@@ -19,15 +20,20 @@ afterAll(async () => {
 	await h?.close();
 	await sim.close();
 });
-beforeEach(async () => {
-	sim.reset();
+async function serve(opts: Partial<TriggerHostOptions> = {}) {
 	await h?.close();
 	h = await startTriggerHost({
 		parameters: {},
 		credentials: {
 			floraApi: { apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl, webhookSecret: sim.webhookSecret },
 		},
+		...opts,
 	});
+}
+
+beforeEach(async () => {
+	sim.reset();
+	await serve();
 });
 
 const runReads = (runId: string) =>
@@ -159,5 +165,59 @@ describe('Flora Trigger with the simulator calling back', () => {
 		const sent = await callbacksSettled(sim, runId, 4);
 		expect(sent.every((c) => c.status === 401)).toBe(true);
 		expect(h.executions).toHaveLength(0);
+	});
+});
+
+describe('Flora Trigger with Download Outputs', () => {
+	it.each(['default', 'filesystem'] as const)(
+		'streams a completed run’s image into binary data, bytes as on FLORA’s CDN (%s binary mode)',
+		async (binaryMode) => {
+			await serve({ parameters: { options: { downloadOutputs: true } }, binaryMode });
+			const runId = await startRun(sim, h.url);
+			await callbacksSettled(sim, runId);
+			expect(h.executions).toHaveLength(1);
+			const [item] = h.executions[0];
+			const [output] = item.json.outputs as Array<{ url: string }>;
+			const file = await sim.gen.file(output.url);
+			expect(Object.keys(item.binary ?? {})).toEqual(['data']);
+			expect(item.binary?.data.mimeType).toBe(file.content_type);
+			if (binaryMode === 'filesystem') expect(item.binary?.data.id).toMatch(/^filesystem/);
+			expect(sha256(await readBinary(item))).toBe(file.sha256);
+			// The file came from the CDN without FLORA's key.
+			const downloads = sim.record.downloads.filter((d) => output.url.endsWith(d.path));
+			expect(downloads).toHaveLength(1);
+			expect(downloads[0]).toMatchObject({ hasAuthorization: false, completed: true });
+		},
+	);
+
+	it('keeps text outputs in the JSON and adds no binary for them', async () => {
+		await serve({ parameters: { options: { downloadOutputs: true } } });
+		const runId = await startRun(sim, h.url, 'technique');
+		await callbacksSettled(sim, runId);
+		const [item] = h.executions[0];
+		expect((item.json.outputs as Array<{ type: string }>).map((o) => o.type)).toEqual(['text']);
+		expect(item.binary).toBeUndefined();
+		expect(sim.record.downloads).toHaveLength(0);
+	});
+
+	it('reads the run for its outputs even with Fetch Run off', async () => {
+		await serve({ parameters: { options: { fetchRun: false, downloadOutputs: true } } });
+		const runId = await startRun(sim, h.url);
+		await callbacksSettled(sim, runId);
+		const [item] = h.executions[0];
+		expect(item.json).toMatchObject({ run_id: runId, status: 'completed' });
+		expect(item.binary?.data).toBeDefined();
+	});
+
+	it('answers 500 and remembers nothing when the download fails, so FLORA tries again', async () => {
+		await serve({ parameters: { options: { downloadOutputs: true } } });
+		// Every GET of the output fails: the trigger's download gives up, FLORA's retries too.
+		sim.gen.injectCdnFault({ path: /\/outputs\//, kind: 'status', status: 404, times: 100 });
+		const runId = await startRun(sim, h.url);
+		const sent = await callbacksSettled(sim, runId, 4);
+		expect(sent.map((c) => c.status)).toEqual([500, 500, 500, 500]);
+		expect(h.executions).toHaveLength(0);
+		expect(h.savedStaticData()).toEqual({});
+		expect(h.deliveries[0].error?.message).toMatch(/^Could not download the file from /);
 	});
 });

@@ -238,3 +238,14 @@ describe('Flora Trigger: events filter', () => {
 		expect(h.executions.map((items) => items[0].json.type)).toEqual(['run.failed']);
 	});
 });
+
+describe('Flora Trigger from the built package', () => {
+	it('verifies, starts and dedupes as the class n8n loads from dist/', async () => {
+		const h = await host({ from: 'dist' });
+		const request = forge(runEvent());
+		expect((await post(h.url, request)).status).toBe(200);
+		expect((await post(h.url, request)).json).toMatchObject({ duplicate: true });
+		expect((await post(h.url, forge(runEvent(), { secrets: ['whsec_other'] }))).status).toBe(401);
+		expect(h.executions).toHaveLength(1);
+	});
+});
