@@ -1,4 +1,5 @@
 import type {
+	IExecuteFunctions,
 	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
@@ -7,7 +8,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { DEFAULT_TOLERANCE_SECONDS } from '../Flora/helpers/signature';
-import { handleDelivery } from './webhook';
+import { handleDelivery, recordDeliveries } from './webhook';
 
 export class FloraTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -117,5 +118,10 @@ export class FloraTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions) {
 		return await handleDelivery.call(this);
+	}
+
+	// n8n runs a start node's execute() with what webhook() returned: see recordDeliveries.
+	async execute(this: IExecuteFunctions) {
+		return await recordDeliveries.call(this);
 	}
 }

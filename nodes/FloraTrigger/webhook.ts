@@ -1,11 +1,13 @@
 import type {
 	IDataObject,
+	IExecuteFunctions,
 	INodeExecutionData,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
 import {
+	acceptDelivery,
 	claimDelivery,
 	hasDelivery,
 	readDeliveryLog,
@@ -77,6 +79,7 @@ export function parseRunEvent(rawBody: Buffer): FloraRunEvent | string {
 	if (!event || typeof event !== 'object' || Array.isArray(event))
 		return 'The body is not an event';
 	if (typeof event.type !== 'string' || !event.type) return 'The event has no type';
+	if (typeof event.id !== 'string' || !event.id) return 'The event has no id';
 	const runId = (event.data as IDataObject | undefined)?.run_id;
 	if (typeof runId !== 'string' || !isFloraId('run', runId)) {
 		return 'The event has no data.run_id of the form run_…';
@@ -126,14 +129,18 @@ async function eventItem(
 /**
  * One FLORA callback: verify, filter, drop repeats, then (optionally) read the run.
  *
- * Why a repeat is caught after an n8n restart: `getWorkflowStaticData('node')` is saved by n8n
- * (live webhooks, 1.123 and 2.41: `WorkflowStaticDataService.saveStaticData` in the callback
- * that answers the request) whenever `webhook()` returns without throwing: with `workflowData`
- * (the answer goes out once the execution is started) and without (a repeat, a refusal). It is
- * saved before the answer is sent, so FLORA's next try already finds the id. A `webhook()` that
- * throws saves nothing: the id is only written once the delivery is accepted, and FLORA gets a
- * 500 and tries again. Test webhooks (the editor's "Listen for test event") keep static data
- * for that one listen only.
+ * Why a repeat is caught after an n8n restart: n8n's live webhooks (1.123 and 2.41) save
+ * `getWorkflowStaticData('node')` to the database (`WorkflowStaticDataService.saveStaticData`,
+ * when changed) in the callback that hands the answer to the HTTP layer, on every path where
+ * `webhook()` did not throw: a started execution (2.41 saves once the execution is queued, 1.123
+ * just before), a repeat, a refusal. The answer is written only after that save, so FLORA's next
+ * try finds the id. A `webhook()` that throws saves nothing; the id is written only once the
+ * delivery is accepted, so a failed read gets a 500 and FLORA's retry is handled afresh. Each
+ * request loads static data from the database, hence the in-process claim for copies arriving
+ * meanwhile. Test webhooks ("Listen for test event") keep static data for that listen only.
+ *
+ * The raw body: for this version-1 node n8n reads the body into `req.rawBody` before parsing it
+ * (`parseRequestBody` → `parseBody` → `readRawBody`, both lines); it is the bytes FLORA signed.
  */
 export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -150,9 +157,16 @@ export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookR
 
 	const event = parseRunEvent(request.rawBody);
 	if (typeof event === 'string') return refuse(this, 400, 'invalid_event', event);
-	const deliveryId = headerOf(this, DELIVERY_ID_HEADER) ?? event.id;
-	if (typeof deliveryId !== 'string' || !deliveryId) {
-		return refuse(this, 400, 'invalid_event', 'The delivery has no Flora-Webhook-Id');
+	// Repeats are recognised by the body's id, which the signature covers; the header is not signed.
+	const deliveryId = event.id;
+	const headerId = headerOf(this, DELIVERY_ID_HEADER);
+	if (headerId !== undefined && headerId !== deliveryId) {
+		return refuse(
+			this,
+			400,
+			'invalid_event',
+			'The Flora-Webhook-Id header differs from the event id',
+		);
 	}
 
 	const events = this.getNodeParameter('events', [...RUN_EVENTS]) as string[];
@@ -175,7 +189,15 @@ export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookR
 		});
 	}
 	const scope = `${this.getWorkflow().id ?? ''}:${this.getNode().id}`;
-	if (!claimDelivery(scope, deliveryId, now)) {
+	const claim = claimDelivery(scope, deliveryId, now);
+	if (claim === 'accepted') {
+		return answer(this, 200, {
+			received: true,
+			duplicate: true,
+			message: `Delivery ${deliveryId} was already received; nothing new was started`,
+		});
+	}
+	if (claim === 'inProgress') {
 		// Not 2xx: if the copy in progress fails, FLORA's next try is still handled.
 		return refuse(
 			this,
@@ -184,12 +206,39 @@ export async function handleDelivery(this: IWebhookFunctions): Promise<IWebhookR
 			`Delivery ${deliveryId} is being handled right now; try again later`,
 		);
 	}
+	let item: INodeExecutionData | undefined;
 	try {
-		const item = await eventItem(this, event, options);
-		// Assigned, not mutated in place: n8n saves static data when a top-level key is set.
-		staticData.deliveries = withDelivery(log, deliveryId, now);
-		return { workflowData: [[item]] };
+		item = await eventItem(this, event, options);
 	} finally {
-		releaseDelivery(scope, deliveryId);
+		if (item) acceptDelivery(scope, deliveryId, now);
+		else releaseDelivery(scope, deliveryId);
 	}
+	// Assigned, not mutated in place: n8n saves static data when a top-level key is set.
+	staticData.deliveries = withDelivery(log, deliveryId, now);
+	return { workflowData: [[item]] };
+}
+
+/** The delivery id an output item came from: the event's own, or the event beside the run. */
+function deliveryIdOf(item: INodeExecutionData): string | undefined {
+	const event = (item.json.event as IDataObject | undefined) ?? item.json;
+	return typeof event.id === 'string' && event.id.startsWith('whd_') ? event.id : undefined;
+}
+
+/**
+ * Runs as the execution's first step, with the items `webhook()` returned: writes their delivery
+ * ids into the static data of the execution's own workflow, which n8n saves when the execution
+ * ends. n8n 2.41 does not always save what `webhook()` wrote (its change flag is lost for a node
+ * whose static data already existed), so this is what carries the ids across a restart there.
+ */
+export async function recordDeliveries(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const staticData = this.getWorkflowStaticData('node');
+	let log = readDeliveryLog(staticData.deliveries);
+	const now = Date.now();
+	for (const item of items) {
+		const id = deliveryIdOf(item);
+		if (id && !hasDelivery(log, id, now)) log = withDelivery(log, id, now);
+	}
+	staticData.deliveries = log;
+	return [items.map((item, index) => ({ ...item, pairedItem: { item: index } }))];
 }

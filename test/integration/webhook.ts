@@ -48,6 +48,8 @@ export interface TriggerHostOptions {
 	workflowId?: string;
 	nodeId?: string;
 	binaryMode?: BinaryMode;
+	/** Loads the node's code afresh, as a restarted n8n process would (nothing kept in memory). */
+	freshProcess?: boolean;
 }
 
 /** One request the trigger received, as its caller saw it. */
@@ -75,7 +77,19 @@ export interface TriggerHost {
 
 const NODE_NAME = 'Flora Trigger';
 
-async function triggerType(from: TriggerHostOptions['from']): Promise<INodeType> {
+async function triggerType(opts: TriggerHostOptions): Promise<INodeType> {
+	const { from, freshProcess } = opts;
+	if (freshProcess && from !== 'dist') {
+		let fresh: INodeType | undefined;
+		jest.isolateModules(() => {
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			const module = require('../../nodes/FloraTrigger/FloraTrigger.node') as {
+				FloraTrigger: new () => INodeType;
+			};
+			fresh = new module.FloraTrigger();
+		});
+		return fresh!;
+	}
 	if (from !== 'dist') return new FloraTrigger();
 	const pkg = await loadPackageFromDist();
 	return pkg.nodeTypes[TRIGGER_TYPE] as INodeType;
@@ -131,7 +145,7 @@ export async function startTriggerHost(opts: TriggerHostOptions): Promise<Trigge
 	const workflowId = opts.workflowId ?? `trigger-${randomUUID().slice(0, 8)}`;
 	const nodeId = opts.nodeId ?? randomUUID();
 	const webhookId = randomUUID();
-	const nodeType = await triggerType(opts.from);
+	const nodeType = await triggerType(opts);
 	await useBinaryMode(opts.binaryMode ?? 'default');
 	const nodeTypes = new HarnessNodeTypes({ [TRIGGER_TYPE]: nodeType });
 	const credentialTypes = new HarnessCredentialTypes({ floraApi: new FloraApi() });

@@ -34,22 +34,38 @@ export function withDelivery(log: DeliveryLog, id: string, nowMs: number): Deliv
 	return Object.fromEntries([...kept, [id, nowMs]]);
 }
 
-// Deliveries being handled right now in this n8n process. n8n saves static data only after the
-// webhook has answered, so a copy of a delivery that arrives meanwhile (FLORA retrying a slow
-// answer) would not yet see the id in the saved log.
-const inFlight = new Map<string, number>();
+// Deliveries this n8n process is handling or has accepted. Static data reaches the database
+// only after the answer (or, on some n8n versions, only with the execution's end), so a copy
+// arriving meanwhile would not find the id there yet.
+const inProcess = new Map<string, { accepted: boolean; at: number }>();
 // A claim older than this was left behind by something that never finished; take it over.
 const CLAIM_EXPIRY_MS = 10 * 60 * 1000;
 
-/** Claims a delivery for this process; false while another request handles the same one. */
-export function claimDelivery(scope: string, id: string, nowMs: number): boolean {
+export type DeliveryClaim = 'claimed' | 'inProgress' | 'accepted';
+
+/** Claims a delivery for this process, unless another request handles or handled it. */
+export function claimDelivery(scope: string, id: string, nowMs: number): DeliveryClaim {
 	const key = `${scope}\u0000${id}`;
-	const since = inFlight.get(key);
-	if (since !== undefined && nowMs - since < CLAIM_EXPIRY_MS) return false;
-	inFlight.set(key, nowMs);
-	return true;
+	const entry = inProcess.get(key);
+	if (entry?.accepted && nowMs - entry.at <= DELIVERY_LOG_LIMITS.maxAgeMs) return 'accepted';
+	if (entry && !entry.accepted && nowMs - entry.at < CLAIM_EXPIRY_MS) return 'inProgress';
+	inProcess.delete(key);
+	inProcess.set(key, { accepted: false, at: nowMs });
+	// Bounded like the saved log: the oldest entries go first (a Map keeps insertion order).
+	for (const oldest of inProcess.keys()) {
+		if (inProcess.size <= DELIVERY_LOG_LIMITS.maxIds) break;
+		inProcess.delete(oldest);
+	}
+	return 'claimed';
 }
 
+/** The claimed delivery started an execution: later copies are repeats. */
+export function acceptDelivery(scope: string, id: string, nowMs: number): void {
+	inProcess.set(`${scope}\u0000${id}`, { accepted: true, at: nowMs });
+}
+
+/** The claimed delivery failed: FLORA's next try is handled afresh. */
 export function releaseDelivery(scope: string, id: string): void {
-	inFlight.delete(`${scope}\u0000${id}`);
+	const key = `${scope}\u0000${id}`;
+	if (inProcess.get(key)?.accepted === false) inProcess.delete(key);
 }

@@ -173,6 +173,7 @@ describe('Flora Trigger: repeated deliveries', () => {
 		await first.close();
 
 		const restarted = await host({
+			freshProcess: true,
 			staticData: saved,
 			workflowId: first.workflowId,
 			nodeId: first.nodeId,

@@ -1,5 +1,6 @@
 import {
 	DELIVERY_LOG_LIMITS,
+	acceptDelivery,
 	claimDelivery,
 	hasDelivery,
 	readDeliveryLog,
@@ -54,21 +55,39 @@ describe('delivery log', () => {
 	});
 });
 
-describe('deliveries in progress', () => {
+describe('deliveries in this process', () => {
 	it('lets one request at a time handle a delivery, per trigger', () => {
-		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe(true);
-		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe(false);
-		expect(claimDelivery('wf2:node1', 'whd_x', NOW)).toBe(true);
+		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe('claimed');
+		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe('inProgress');
+		expect(claimDelivery('wf2:node1', 'whd_x', NOW)).toBe('claimed');
 		releaseDelivery('wf1:node1', 'whd_x');
-		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe(true);
+		expect(claimDelivery('wf1:node1', 'whd_x', NOW)).toBe('claimed');
 		releaseDelivery('wf1:node1', 'whd_x');
 		releaseDelivery('wf2:node1', 'whd_x');
 	});
 
+	it('answers repeats of an accepted delivery for 24 hours; a release does not undo it', () => {
+		expect(claimDelivery('wf1:node1', 'whd_ok', NOW)).toBe('claimed');
+		acceptDelivery('wf1:node1', 'whd_ok', NOW);
+		releaseDelivery('wf1:node1', 'whd_ok');
+		expect(claimDelivery('wf1:node1', 'whd_ok', NOW + 24 * HOUR)).toBe('accepted');
+		expect(claimDelivery('wf1:node1', 'whd_ok', NOW + 24 * HOUR + 1)).toBe('claimed');
+		releaseDelivery('wf1:node1', 'whd_ok');
+	});
+
 	it('takes over a claim left behind for 10 minutes', () => {
-		expect(claimDelivery('wf1:node1', 'whd_y', NOW)).toBe(true);
-		expect(claimDelivery('wf1:node1', 'whd_y', NOW + 10 * 60_000 - 1)).toBe(false);
-		expect(claimDelivery('wf1:node1', 'whd_y', NOW + 10 * 60_000)).toBe(true);
+		expect(claimDelivery('wf1:node1', 'whd_y', NOW)).toBe('claimed');
+		expect(claimDelivery('wf1:node1', 'whd_y', NOW + 10 * 60_000 - 1)).toBe('inProgress');
+		expect(claimDelivery('wf1:node1', 'whd_y', NOW + 10 * 60_000)).toBe('claimed');
 		releaseDelivery('wf1:node1', 'whd_y');
+	});
+
+	it('keeps at most 1,000 deliveries, the oldest forgotten first', () => {
+		for (let i = 0; i <= DELIVERY_LOG_LIMITS.maxIds; i++) {
+			claimDelivery('wf9:node9', `whd_${i}`, NOW + i);
+			acceptDelivery('wf9:node9', `whd_${i}`, NOW + i);
+		}
+		expect(claimDelivery('wf9:node9', 'whd_1000', NOW + 2000)).toBe('accepted');
+		expect(claimDelivery('wf9:node9', 'whd_0', NOW + 2000)).toBe('claimed');
 	});
 });
