@@ -129,15 +129,16 @@ async function eventItem(
 /**
  * One FLORA callback: verify, filter, drop repeats, then (optionally) read the run.
  *
- * Why a repeat is caught after an n8n restart: n8n's live webhooks (1.123 and 2.41) save
- * `getWorkflowStaticData('node')` to the database (`WorkflowStaticDataService.saveStaticData`,
- * when changed) in the callback that hands the answer to the HTTP layer, on every path where
- * `webhook()` did not throw: a started execution (2.41 saves once the execution is queued, 1.123
- * just before), a repeat, a refusal. The answer is written only after that save, so FLORA's next
- * try finds the id. A `webhook()` that throws saves nothing; the id is written only once the
- * delivery is accepted, so a failed read gets a 500 and FLORA's retry is handled afresh. Each
- * request loads static data from the database, hence the in-process claim for copies arriving
- * meanwhile. Test webhooks ("Listen for test event") keep static data for that listen only.
+ * Why a repeat is caught after an n8n restart: n8n's live webhooks (1.123 and 2.41) call
+ * `WorkflowStaticDataService.saveStaticData` in the callback that hands the answer to the HTTP
+ * layer, on every path where `webhook()` did not throw (a started execution, a repeat, a
+ * refusal), before the answer is written. It saves only when the static data's change flag is
+ * set. On 1.123 that works for every write here; on 2.41.1, under `n8n start`, the flag was set
+ * only for the first write (when the node's static data did not exist yet) and later writes were
+ * not saved. So the ids are also written by the execution's first step (`recordDeliveries`),
+ * which n8n saves when the execution ends, and kept in this process meanwhile. A `webhook()` that
+ * throws saves nothing and releases the id: a failed read gets a 500 and FLORA's retry is handled
+ * afresh. Test webhooks ("Listen for test event") keep static data for that listen only.
  *
  * The raw body: for this version-1 node n8n reads the body into `req.rawBody` before parsing it
  * (`parseRequestBody` → `parseBody` → `readRawBody`, both lines); it is the bytes FLORA signed.
@@ -227,8 +228,8 @@ function deliveryIdOf(item: INodeExecutionData): string | undefined {
 /**
  * Runs as the execution's first step, with the items `webhook()` returned: writes their delivery
  * ids into the static data of the execution's own workflow, which n8n saves when the execution
- * ends. n8n 2.41 does not always save what `webhook()` wrote (its change flag is lost for a node
- * whose static data already existed), so this is what carries the ids across a restart there.
+ * ends. n8n 2.41.1 saved only the first of the writes `webhook()` made (see handleDelivery), so
+ * this is what carries the ids across a restart there.
  */
 export async function recordDeliveries(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
