@@ -35,6 +35,16 @@ export class FloraApi implements ICredentialType {
 			description:
 				'Change only for a proxy, a staging host or the local FLORA simulator. The key is sent to this host and nowhere else.',
 		},
+		{
+			displayName: 'Webhook Secret',
+			name: 'webhookSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: 'whsec_…',
+			description:
+				"FLORA's webhook signing secret for the workspace (starts with whsec_), shown in FLORA with the API key. Only the Flora Trigger uses it: it checks the Flora-Signature header of FLORA's run callbacks.",
+		},
 	];
 
 	authenticate: IAuthenticateGeneric = {

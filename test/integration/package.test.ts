@@ -32,9 +32,12 @@ describe('the built package', () => {
 		const pkg = await loadPackageFromDist();
 
 		expect(pkg.packageName).toBe('n8n-nodes-flora');
-		expect(Object.keys(pkg.nodeTypes)).toEqual(['n8n-nodes-flora.flora']);
+		expect(Object.keys(pkg.nodeTypes)).toEqual([
+			'n8n-nodes-flora.flora',
+			'n8n-nodes-flora.floraTrigger',
+		]);
 		expect(Object.keys(pkg.credentialTypes)).toEqual(['floraApi']);
-		expect(pkg.loader.known.credentials.floraApi.supportedNodes).toEqual(['flora']);
+		expect(pkg.loader.known.credentials.floraApi.supportedNodes).toEqual(['flora', 'floraTrigger']);
 	});
 
 	it('authenticates with the compiled credential', async () => {

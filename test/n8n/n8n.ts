@@ -374,6 +374,46 @@ export class N8nHome {
 		}
 	}
 
+	/**
+	 * Rows of a read-only query on this home's SQLite database, run by n8n's own Node with n8n's
+	 * own sqlite3 module; JSON columns named in `flattedColumns` are decoded the way n8n stores
+	 * execution data (flatted).
+	 */
+	async query(
+		sql: string,
+		params: unknown[] = [],
+		flattedColumns: string[] = [],
+	): Promise<Array<Record<string, any>>> {
+		const script = [
+			"const sqlite3 = require('sqlite3');",
+			"const { parse } = require('flatted');",
+			'const [file, sql, params, flatted] = JSON.parse(process.argv[1]);',
+			'const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY);',
+			'db.all(sql, params, (error, rows) => {',
+			'  if (error) { console.error(error.message); process.exit(1); }',
+			'  for (const row of rows) for (const c of flatted) if (typeof row[c] === "string") row[c] = parse(row[c]);',
+			'  process.stdout.write(JSON.stringify(rows));',
+			'  db.close();',
+			'});',
+		].join('\n');
+		const n = String(++this.seq).padStart(2, '0');
+		const stdoutFile = join(this.logDir, `${n}-query.stdout`);
+		const stderrFile = join(this.logDir, `${n}-query.log`);
+		const file = join(this.userFolder, '.n8n', 'database.sqlite');
+		const result = await runToFiles(
+			this.install.nodeBin,
+			['-e', script, JSON.stringify([file, sql, params, flattedColumns])],
+			{
+				cwd: join(this.install.root, 'node_modules', 'n8n'),
+				env: this.env,
+				stdoutFile,
+				stderrFile,
+			},
+		);
+		if (result.code !== 0) throw new Error(`query failed: ${tail(stderrFile, 20)}\n${sql}`);
+		return JSON.parse(readFileSync(stdoutFile, 'utf8') || '[]') as Array<Record<string, any>>;
+	}
+
 	get running(): boolean {
 		return this.server !== undefined;
 	}

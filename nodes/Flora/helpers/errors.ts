@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 /** Thrown when n8n cancels the execution while the node waits or transfers. */
@@ -14,7 +14,7 @@ export type ItemProgress = IDataObject;
 
 /** An item's failure that is not a FLORA API error: upload, timeout, failed asset. */
 export function itemError(
-	context: IExecuteFunctions,
+	context: IExecuteFunctions | IWebhookFunctions,
 	itemIndex: number,
 	message: string,
 	description?: string,

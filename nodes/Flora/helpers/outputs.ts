@@ -1,5 +1,6 @@
-import type { IBinaryKeyData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IBinaryKeyData, IDataObject } from 'n8n-workflow';
 
+import type { DownloadContext } from '../transport/download';
 import { downloadToBinary } from '../transport/download';
 
 // A finished run's outputs as FLORA lists them:
@@ -44,7 +45,7 @@ export function mediaOutputsOf(run: IDataObject): MediaOutput[] {
  * `<output_id>.<ext>`.
  */
 export async function runOutputsToBinary(
-	this: IExecuteFunctions,
+	this: DownloadContext,
 	itemIndex: number,
 	run: IDataObject,
 ): Promise<IBinaryKeyData> {

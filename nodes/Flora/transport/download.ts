@@ -1,4 +1,9 @@
-import type { IBinaryData, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { FloraCancelledError, itemError } from '../helpers/errors';
 import { redactSecrets, redactUrl } from '../helpers/redact';
@@ -17,6 +22,9 @@ import {
 // stream so filesystem, S3 and database modes never hold the whole file.
 
 /** What the caller knows about the file before asking for it. */
+/** A node run, or a trigger's webhook (the Flora Trigger downloads a run's outputs). */
+export type DownloadContext = IExecuteFunctions | IWebhookFunctions;
+
 export interface DownloadHints {
 	fileName?: string;
 	mimeType?: string;
@@ -264,7 +272,7 @@ function countedBody(
 }
 
 async function requestFile(
-	this: IExecuteFunctions,
+	this: DownloadContext,
 	url: string,
 	signal?: AbortSignal,
 ): Promise<{ response: StreamResponse; url: string }> {
@@ -346,7 +354,7 @@ async function requestFile(
 }
 
 async function downloadOnce(
-	this: IExecuteFunctions,
+	this: DownloadContext,
 	url: string,
 	hints: DownloadHints,
 	signal: AbortSignal | undefined,
@@ -425,7 +433,7 @@ function transferFailure(
  * Messages name the URL without its query string's values (signed links).
  */
 export async function downloadToBinary(
-	this: IExecuteFunctions,
+	this: DownloadContext,
 	itemIndex: number,
 	url: string,
 	hints: DownloadHints = {},

@@ -4,6 +4,7 @@ import type {
 	IHttpRequestMethods,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
+	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
@@ -13,7 +14,7 @@ import { waitFor } from '../helpers/wait';
 import { redactSecrets } from '../helpers/redact';
 import { FloraCancelledError } from '../helpers/errors';
 
-export type FloraContext = IExecuteFunctions | ILoadOptionsFunctions;
+export type FloraContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 const DEFAULT_BASE_URL = 'https://app.flora.ai/api/v1';
 
@@ -141,7 +142,10 @@ async function readCredentials(context: FloraContext) {
 	const baseUrl = String(credentials.baseUrl || DEFAULT_BASE_URL)
 		.trim()
 		.replace(/\/+$/, '');
-	const secrets = [String(credentials.apiKey ?? '')].filter((s) => s.length >= 4);
+	const secrets = [
+		String(credentials.apiKey ?? ''),
+		String(credentials.webhookSecret ?? ''),
+	].filter((s) => s.length >= 4);
 	return { baseUrl, secrets };
 }
 

@@ -146,7 +146,7 @@ function testOnlyNodeTypes(): Record<string, INodeType> {
 	return { [FIXTURE_SOURCE_TYPE]: new FixtureSource(), [PROBE_TYPE]: new Probe() };
 }
 
-async function useBinaryMode(mode: BinaryMode): Promise<void> {
+export async function useBinaryMode(mode: BinaryMode): Promise<void> {
 	const config = Container.get(BinaryDataConfig);
 	config.mode = mode;
 	config.localStoragePath = binaryStoragePath;
