@@ -14,11 +14,11 @@ import {
 	runEvent,
 	sign,
 	startRun,
-} from '../integration/trigger/flora-trigger';
-import { ensureN8n } from './lib/install';
-import { resolveLines, type N8nLine } from './lib/lines';
-import { N8nHome, PACKAGE_NAME } from './lib/n8n';
-import { SIM_CREDENTIAL, workflow, type Workflow } from './lib/workflows';
+} from '../integration/harness/flora-trigger';
+import { ensureN8n } from '../n8n/install';
+import { resolveLines, type N8nLine } from '../n8n/lines';
+import { N8nHome, PACKAGE_NAME } from '../n8n/n8n';
+import { SIM_CREDENTIAL, workflow, type Workflow } from '../n8n/workflows';
 
 jest.setTimeout(180_000);
 

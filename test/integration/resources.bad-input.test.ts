@@ -5,7 +5,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { descriptionOf, itemIndexOf, itemValue, runResource } from './resources';
+import { descriptionOf, itemIndexOf, itemValue, runResource } from './harness/resources';
 import { locator, simulatorForFile } from './harness/flora';
 
 const sim = simulatorForFile();

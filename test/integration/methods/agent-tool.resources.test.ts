@@ -1,7 +1,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { requestsTo, simulatorForFile } from '../harness/flora';
-import { projectsOf, startGenerations } from '../resources';
+import { projectsOf, startGenerations } from '../harness/resources';
 import { floraAsTool } from '../harness/contexts';
 
 const sim = simulatorForFile({ runDurationMs: 60_000 });

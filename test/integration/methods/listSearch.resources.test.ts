@@ -1,7 +1,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { locator, requestsTo, simulatorForFile } from '../harness/flora';
-import { page } from '../resources';
+import { page } from '../harness/resources';
 import type { ListSearchCall } from '../harness/contexts';
 import { listSearch } from '../harness/contexts';
 

@@ -1,5 +1,5 @@
 import { pairedIndexes, simulatorForFile } from '../harness/flora';
-import { calls, runResource } from '../resources';
+import { calls, runResource } from '../harness/resources';
 
 const sim = simulatorForFile();
 

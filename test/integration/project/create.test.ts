@@ -1,6 +1,6 @@
 import { Client } from '../../simulator/testkit';
 import { locator, pairedIndexes, simulatorForFile } from '../harness/flora';
-import { calls, descriptionOf, itemIndexOf, projectsOf, runResource } from '../resources';
+import { calls, descriptionOf, itemIndexOf, projectsOf, runResource } from '../harness/resources';
 
 const sim = simulatorForFile();
 

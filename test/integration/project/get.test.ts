@@ -6,7 +6,7 @@ import {
 	itemValue,
 	projectsOf,
 	runResource,
-} from '../resources';
+} from '../harness/resources';
 
 const sim = simulatorForFile();
 

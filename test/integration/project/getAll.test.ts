@@ -1,5 +1,5 @@
 import { locator, pairedIndexes, simulatorForFile } from '../harness/flora';
-import { calls, runResource } from '../resources';
+import { calls, runResource } from '../harness/resources';
 
 const sim = simulatorForFile({}, { configure: { projectsPerWorkspace: 7 } });
 

@@ -6,7 +6,7 @@ import {
 	runResource,
 	startCaptionRuns,
 	startGenerations,
-} from '../resources';
+} from '../harness/resources';
 
 const sim = simulatorForFile({ runDurationMs: 60_000 });
 

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { locator, pairedIndexes, simulatorForFile } from '../harness/flora';
-import { calls, expectNotFound, itemValue, runResource } from '../resources';
+import { calls, expectNotFound, itemValue, runResource } from '../harness/resources';
 
 const sim = simulatorForFile();
 

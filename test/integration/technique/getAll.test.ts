@@ -1,5 +1,5 @@
 import { locator, pairedIndexes, simulatorForFile } from '../harness/flora';
-import { calls, descriptionOf, page, runResource } from '../resources';
+import { calls, descriptionOf, page, runResource } from '../harness/resources';
 
 const sim = simulatorForFile();
 

@@ -2,23 +2,18 @@
  * The simulator's own run callbacks (signed as FLORA signs them, retried, with its delivery
  * faults) into the Flora Trigger served as n8n serves it; with Fetch Run the run is read back.
  */
-import type { Simulator } from '../../simulator';
-import { sha256, useSimulator } from '../flora';
+import { sha256, simulatorForFile } from '../harness/flora';
 import { readBinary } from '../harness';
-import type { TriggerHost, TriggerHostOptions } from '../webhook';
-import { startTriggerHost } from '../webhook';
-import { callbacksSettled, startRun } from './flora-trigger';
+import type { TriggerHost, TriggerHostOptions } from '../harness/webhook';
+import { startTriggerHost } from '../harness/webhook';
+import { callbacksSettled, startRun } from '../harness/flora-trigger';
 
-let sim: Simulator;
+// Short runs and quick retries; 3 retries after the first try, as FLORA.
+const sim = simulatorForFile({ runDurationMs: 300, callbackBackoffMs: 50 });
 let h: TriggerHost;
 
-beforeAll(async () => {
-	// Short runs and quick retries; 3 retries after the first try, as FLORA.
-	sim = await useSimulator({ runDurationMs: 300, callbackBackoffMs: 50 });
-});
 afterAll(async () => {
 	await h?.close();
-	await sim.close();
 });
 async function serve(opts: Partial<TriggerHostOptions> = {}) {
 	await h?.close();
@@ -32,7 +27,6 @@ async function serve(opts: Partial<TriggerHostOptions> = {}) {
 }
 
 beforeEach(async () => {
-	sim.reset();
 	await serve();
 });
 

@@ -1,25 +1,19 @@
 /**
  * The Flora Trigger's webhook() in n8n-core's WebhookContext, served on a real socket (see
- * ../webhook.ts): refusals, repeats, the events filter, and runs read back from the simulator
+ * ../harness/webhook.ts): refusals, repeats, the events filter, and runs read back from the simulator
  * after its own signed callbacks.
  */
-import type { Simulator } from '../../simulator';
-import { useSimulator } from '../flora';
-import type { TriggerHost, TriggerHostOptions } from '../webhook';
-import { startTriggerHost } from '../webhook';
-import { SECRET, forge, post, runEvent, sign, startRun } from './flora-trigger';
+import { simulatorForFile } from '../harness/flora';
+import type { TriggerHost, TriggerHostOptions } from '../harness/webhook';
+import { startTriggerHost } from '../harness/webhook';
+import { SECRET, forge, post, runEvent, sign, startRun } from '../harness/flora-trigger';
 
-let sim: Simulator;
+const sim = simulatorForFile();
 const hosts: TriggerHost[] = [];
 
-beforeAll(async () => {
-	sim = await useSimulator();
-});
 afterAll(async () => {
 	await Promise.all(hosts.map(async (h) => await h.close()));
-	await sim.close();
 });
-beforeEach(() => sim.reset());
 
 async function host(
 	opts: Partial<TriggerHostOptions> & { secret?: string; fetchRun?: boolean } = {},

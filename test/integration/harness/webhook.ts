@@ -28,11 +28,11 @@ import type {
 } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
-import { FloraApi } from '../../credentials/FloraApi.credentials';
-import { FloraTrigger } from '../../nodes/FloraTrigger/FloraTrigger.node';
+import { FloraApi } from '../../../credentials/FloraApi.credentials';
+import { FloraTrigger } from '../../../nodes/FloraTrigger/FloraTrigger.node';
 import { HarnessCredentialsHelper } from './credentials-helper';
-import type { BinaryMode } from './harness';
-import { baseAdditionalData, loadPackageFromDist, useBinaryMode } from './harness';
+import type { BinaryMode } from './index';
+import { baseAdditionalData, loadPackageFromDist, useBinaryMode } from './index';
 import { HarnessCredentialTypes, HarnessNodeTypes } from './node-types';
 
 export const TRIGGER_TYPE = 'n8n-nodes-flora.floraTrigger';
@@ -83,7 +83,7 @@ async function triggerType(opts: TriggerHostOptions): Promise<INodeType> {
 		let fresh: INodeType | undefined;
 		jest.isolateModules(() => {
 			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const module = require('../../nodes/FloraTrigger/FloraTrigger.node') as {
+			const module = require('../../../nodes/FloraTrigger/FloraTrigger.node') as {
 				FloraTrigger: new () => INodeType;
 			};
 			fresh = new module.FloraTrigger();

@@ -4,11 +4,11 @@
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import type { RecordedRequest, Simulator } from '../simulator';
-import { Client } from '../simulator/testkit';
-import type { FloraRun } from './harness/flora';
-import { runFlora } from './harness/flora';
-import type { RunResult } from './harness';
+import type { RecordedRequest, Simulator } from '../../simulator';
+import { Client } from '../../simulator/testkit';
+import type { FloraRun } from './flora';
+import { runFlora } from './flora';
+import type { RunResult } from './index';
 
 /** An expression reading the item's `v`, so each item can carry its own value. */
 export const itemValue = '={{ $json.v }}';
