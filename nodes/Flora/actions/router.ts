@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { itemError } from '../helpers/errors';
 import { redactSecrets } from '../helpers/redact';
 import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
@@ -43,7 +44,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	}
 
+	const sameAs = sharedKeys(this, operation, prepared, continueOnFail);
+
 	const results: INodeExecutionData[][] = new Array(items.length);
+	const running: Array<Promise<INodeExecutionData[]>> = new Array(items.length);
 	const progress: ItemProgress[] = items.map(() => ({}));
 	const state: { failed?: { index: number; error: unknown } } = {};
 	const recordFailure = (index: number, error: unknown) => {
@@ -60,8 +64,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				results[index] = [errorItem(entry.error, index)];
 				continue;
 			}
+			const first = sameAs.get(index);
+			running[index] =
+				first === undefined
+					? operation.execute.call(this, index, entry.value, progress[index])
+					: // The same logical item (same key, same request): one result for both.
+						running[first].then((output) => {
+							Object.assign(progress[index], progress[first]);
+							return output;
+						});
 			try {
-				const output = await operation.execute.call(this, index, entry.value, progress[index]);
+				const output = await running[index];
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
@@ -79,26 +92,82 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	return [results.flat()];
 }
 
+/**
+ * Items that share a user idempotency key (in one scope) must be one logical
+ * item. Different requests under one key fail, all of them, before any request;
+ * for identical ones, the later items take the first one's result (returned map:
+ * later index to first index).
+ */
+function sharedKeys(
+	context: IExecuteFunctions,
+	operation: FloraOperation<unknown>,
+	prepared: Prepared[],
+	continueOnFail: boolean,
+): Map<number, number> {
+	const sameAs = new Map<number, number>();
+	if (!operation.itemKey) return sameAs;
+	const groups = new Map<string, Array<{ index: number; request: string; key: string }>>();
+	prepared.forEach((entry, index) => {
+		if (!entry.ok) return;
+		const itemKey = operation.itemKey?.(entry.value);
+		if (!itemKey) return;
+		const id = JSON.stringify([itemKey.scope, itemKey.key]);
+		const group = groups.get(id) ?? [];
+		group.push({ index, request: itemKey.request, key: itemKey.key });
+		groups.set(id, group);
+	});
+	for (const group of groups.values()) {
+		if (group.length < 2) continue;
+		const differs = group.find((member) => member.request !== group[0].request);
+		if (!differs) {
+			for (const member of group.slice(1)) sameAs.set(member.index, group[0].index);
+			continue;
+		}
+		const numbers = group.map((member) => member.index + 1);
+		const listed = `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+		for (const member of group) {
+			const error = itemError(
+				context,
+				member.index,
+				`Items ${listed} use the same Idempotency Key "${member.key}" for different requests`,
+				`Item ${group[0].index + 1} and item ${differs.index + 1} would make different assets, but one Idempotency Key stands for one logical item, so FLORA would keep only the first. Nothing was sent. Make the key unique per item, for example {{ $json.orderId + "-" + $itemIndex }}, or leave Options → Idempotency Key empty.`,
+			);
+			if (!continueOnFail) throw error;
+			prepared[member.index] = { ok: false, error };
+		}
+	}
+	return sameAs;
+}
+
 function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
-/** The output of a failed item under Continue On Fail: what failed, never request headers. */
+/**
+ * The output of a failed item under On Error → Continue: `{ error, details }`,
+ * never request headers. n8n sends an item whose json holds only `error`,
+ * `message` and `details` to the error output ("Continue (using error
+ * output)"), merged with its input item's json; with "Continue" it stays on the
+ * only output.
+ */
 function errorItem(
 	error: unknown,
 	itemIndex: number,
 	progress: ItemProgress = {},
 ): INodeExecutionData {
 	const e = error as Partial<FloraApiError> & { description?: string | null; message?: string };
-	const json: IDataObject = { error: redactSecrets(e?.message ?? String(error)) };
-	if (e?.description) json.description = redactSecrets(e.description);
+	const details: IDataObject = {};
+	if (e?.description) details.description = redactSecrets(e.description);
 	if (e?.flora) {
-		json.code = e.flora.code;
-		json.http_code = e.flora.status;
-		if (e.flora.requestId) json.request_id = e.flora.requestId;
-		if (e.flora.fields.length) json.fields = e.flora.fields;
+		details.code = e.flora.code;
+		details.http_code = e.flora.status;
+		if (e.flora.requestId) details.request_id = e.flora.requestId;
+		if (e.flora.fields.length) details.fields = e.flora.fields;
 	}
-	Object.assign(json, progress);
-	return { json, pairedItem: { item: itemIndex } };
+	Object.assign(details, progress);
+	return {
+		json: { error: redactSecrets(e?.message ?? String(error)), details },
+		pairedItem: { item: itemIndex },
+	};
 }

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'crypto';
 import type {
 	IDataObject,
 	IExecuteFunctions,
@@ -26,7 +27,13 @@ import {
 	floraApiRequest,
 	floraApiTryRequest,
 } from '../../transport';
-import { idempotencyKey, recoverCreatedAsset, rememberCreated } from '../../transport/idempotency';
+import {
+	idempotencyKey,
+	recoverCreatedAsset,
+	rememberCompleted,
+	rememberCreated,
+	wasCompleted,
+} from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
 import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
 
@@ -275,6 +282,21 @@ const EXPIRY_MARGIN_MS = 60_000;
 const POLL_SCHEDULE_MS = [250, 500, 1000];
 const POLL_MAX_MS = 2000;
 
+/** The key and request of an item, so items sharing a user key are caught before any request. */
+export function itemKey(item: CreateItem) {
+	if (!item.userKey) return undefined;
+	const { upload } = item;
+	return {
+		key: item.userKey,
+		scope: String(item.body.workspace_id),
+		request: JSON.stringify([
+			item.source,
+			item.body,
+			upload ? [upload.fileName, upload.contentType, upload.size] : null,
+		]),
+	};
+}
+
 /** Creates one asset: reserve, upload, complete, wait for ready. */
 export async function execute(
 	this: IExecuteFunctions,
@@ -282,7 +304,8 @@ export async function execute(
 	item: CreateItem,
 	progress: ItemProgress,
 ): Promise<INodeExecutionData[]> {
-	const createKey = idempotencyKey(this, itemIndex, 'create', item.userKey);
+	const scope = String(item.body.workspace_id);
+	const createKey = idempotencyKey(this, itemIndex, 'create', item.userKey, undefined, scope);
 	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
 	const assetId = String(reservation.asset_id);
 	progress.asset_id = assetId;
@@ -290,15 +313,33 @@ export async function execute(
 	if (item.source === 'signedUrl') return [{ json: reservation, binary: item.binary }];
 
 	let asset = reservation;
-	if (item.source === 'binary' && item.upload && reservation.status !== 'ready') {
-		await uploadWithFreshForms.call(this, itemIndex, item, reservation);
-		asset = await complete.call(this, itemIndex, item, assetId);
+	const uploaded = reservation.status === 'ready' || wasCompleted(assetId);
+	if (item.source === 'binary' && item.upload && !uploaded) {
+		const form = await uploadWithFreshForms.call(this, itemIndex, item, reservation, scope);
+		asset = await complete.call(this, itemIndex, item, assetId, form, scope);
 	}
 	if (item.waitForReady && asset.status !== 'ready') {
 		asset = await waitUntilReady.call(this, itemIndex, assetId, item.waitTimeoutMs);
 	}
 	if (asset.status === 'failed') throw assetFailed(this, itemIndex, asset);
 	return [{ json: asset, binary: item.binary }];
+}
+
+/** An answer that should describe an asset but has no asset_id (a proxy's page, say). */
+function assetIdOf(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	body: IDataObject,
+	call: string,
+): string {
+	const assetId = body.asset_id;
+	if (typeof assetId === 'string' && assetId) return assetId;
+	throw itemError(
+		context,
+		itemIndex,
+		`FLORA's answer to ${call} has no asset_id`,
+		'The answer did not come from the FLORA API as expected; check the Base URL of the Flora API credential (https://app.flora.ai/api/v1) and any proxy in between. Nothing else was sent for this item.',
+	);
 }
 
 /** POST /assets, or, after a lost answer, the asset that FLORA already made for this key. */
@@ -317,14 +358,19 @@ async function reserve(
 		itemIndex,
 	});
 	if (outcome.ok) {
-		rememberCreated(key, String(outcome.body.asset_id));
+		rememberCreated(key, assetIdOf(this, itemIndex, outcome.body, 'POST /assets'));
 		return outcome.body;
 	}
 	if (outcome.error.code !== 'idempotency_duplicate') {
 		throw new FloraApiError(this, outcome.error, itemIndex);
 	}
-	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt);
-	if (recovered) return recovered;
+	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt, {
+		stableKey: item.userKey !== undefined,
+	});
+	if (recovered) {
+		rememberCreated(key, assetIdOf(this, itemIndex, recovered, 'GET /assets/{id}'));
+		return recovered;
+	}
 	throw itemError(
 		this,
 		itemIndex,
@@ -333,13 +379,59 @@ async function reserve(
 	);
 }
 
-/** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */
+/** A fresh single-use upload form from POST /assets/{id}/retry. */
+async function freshForm(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	assetId: string,
+	scope: string,
+): Promise<UploadForm> {
+	// Each request for a form gets a key of its own: a rerun of the node must not
+	// collide with the forms an earlier run asked for. A lost answer that comes
+	// back as 409 only means that form is gone; ask once more with a new key.
+	for (let request = 1; ; request++) {
+		const outcome = await floraApiTryRequest.call(this, {
+			method: 'POST',
+			path: `/assets/${encodeURIComponent(assetId)}/retry`,
+			idempotencyKey: idempotencyKey(
+				this,
+				itemIndex,
+				`retry-${randomUUID()}`,
+				item.userKey,
+				assetId,
+				scope,
+			),
+			itemIndex,
+		});
+		if (!outcome.ok) {
+			if (outcome.error.code === 'idempotency_duplicate' && request < 2) continue;
+			throw new FloraApiError(this, outcome.error, itemIndex);
+		}
+		const form = readUploadForm(outcome.body);
+		if (!form) {
+			throw itemError(
+				this,
+				itemIndex,
+				`FLORA issued no upload form for asset ${assetId}`,
+				'The answer to POST /assets/{id}/retry had neither upload nor upload_url. Try again later.',
+			);
+		}
+		return form;
+	}
+}
+
+/**
+ * Uploads the bytes; each failure or expiry gets a fresh single-use form from
+ * /retry. Gives back the form the host accepted.
+ */
 async function uploadWithFreshForms(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateItem,
 	reservation: IDataObject,
-): Promise<void> {
+	scope: string,
+): Promise<UploadForm> {
 	const assetId = String(reservation.asset_id);
 	const signal = cancelSignalOf(this);
 	let form: UploadForm | undefined = readUploadForm(reservation);
@@ -347,21 +439,7 @@ async function uploadWithFreshForms(
 
 	for (let attempt = 1; attempt <= MAX_UPLOAD_ATTEMPTS; attempt++) {
 		if (!form || (form.expiresAt !== undefined && form.expiresAt - Date.now() < EXPIRY_MARGIN_MS)) {
-			const renewed = await floraApiRequest.call(this, {
-				method: 'POST',
-				path: `/assets/${encodeURIComponent(assetId)}/retry`,
-				idempotencyKey: idempotencyKey(this, itemIndex, `retry-${attempt}`, item.userKey, assetId),
-				itemIndex,
-			});
-			form = readUploadForm(renewed);
-			if (!form) {
-				throw itemError(
-					this,
-					itemIndex,
-					`FLORA issued no upload form for asset ${assetId}`,
-					'The answer to POST /assets/{id}/retry had neither upload nor upload_url. Try again later.',
-				);
-			}
+			form = await freshForm.call(this, itemIndex, item, assetId, scope);
 		}
 		const failure = await sendToUploadHost
 			.call(this, form, item.upload as UploadSource, signal)
@@ -369,13 +447,16 @@ async function uploadWithFreshForms(
 				() => undefined,
 				(error: unknown) => error,
 			);
-		if (failure === undefined) return;
+		if (failure === undefined) return form;
 		if (signal?.aborted) throw new FloraCancelledError();
 		if (!(failure instanceof UploadFailedError) || !failure.retryable) {
 			throw itemError(
 				this,
 				itemIndex,
 				`The upload of asset ${assetId} failed: ${(failure as Error).message}`,
+				failure instanceof UploadFailedError && failure.statusCode !== undefined
+					? 'The upload host refused this file; a fresh form would not change that. Check the file against your FLORA plan (size limit, allowed types). The asset stays pending in FLORA.'
+					: undefined,
 			);
 		}
 		lastError = failure;
@@ -390,25 +471,47 @@ async function uploadWithFreshForms(
 	);
 }
 
+/** Tells FLORA the upload on `form` is done. The key belongs to that upload, not to the asset. */
 async function complete(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateItem,
 	assetId: string,
+	form: UploadForm,
+	scope: string,
 ): Promise<IDataObject> {
 	const path = `/assets/${encodeURIComponent(assetId)}`;
 	const outcome = await floraApiTryRequest.call(this, {
 		method: 'POST',
 		path: `${path}/complete`,
-		idempotencyKey: idempotencyKey(this, itemIndex, 'complete', item.userKey, assetId),
+		idempotencyKey: idempotencyKey(
+			this,
+			itemIndex,
+			`complete-${formId(form)}`,
+			item.userKey,
+			assetId,
+			scope,
+		),
 		itemIndex,
 	});
-	if (outcome.ok) return outcome.body;
-	// An earlier try completed it and its answer was lost: read the asset instead.
+	if (outcome.ok) {
+		rememberCompleted(assetId);
+		return outcome.body;
+	}
+	// An earlier try of this same call completed it and its answer was lost: read the asset instead.
 	if (outcome.error.code === 'idempotency_duplicate') {
+		rememberCompleted(assetId);
 		return await floraApiRequest.call(this, { method: 'GET', path, itemIndex });
 	}
 	throw new FloraApiError(this, outcome.error, itemIndex);
+}
+
+/** Names one issued form: its target and fields (which carry its single-use token). */
+function formId(form: UploadForm): string {
+	return createHash('sha256')
+		.update(JSON.stringify([form.method, form.url, form.fields]))
+		.digest('hex')
+		.slice(0, 16);
 }
 
 async function waitUntilReady(
