@@ -22,6 +22,11 @@ export interface FloraRun {
 	apiKey?: string;
 	abortAfterMs?: number;
 	executionId?: string;
+	workflowId?: string;
+	/** 'dist' runs the built package: its own module state, as in another n8n process. */
+	from?: 'sources' | 'dist';
+	/** Credential Base URL; the simulator's by default. */
+	baseUrl?: string;
 }
 
 export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult> {
@@ -33,7 +38,11 @@ export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult
 		nodeSettings: run.nodeSettings,
 		abortAfterMs: run.abortAfterMs,
 		executionId: run.executionId,
-		credentials: { floraApi: { apiKey: run.apiKey ?? sim.apiKey, baseUrl: sim.apiBaseUrl } },
+		workflowId: run.workflowId,
+		from: run.from,
+		credentials: {
+			floraApi: { apiKey: run.apiKey ?? sim.apiKey, baseUrl: run.baseUrl ?? sim.apiBaseUrl },
+		},
 	});
 }
 

@@ -29,6 +29,7 @@ import {
 } from '../../transport';
 import {
 	idempotencyKey,
+	recallCreated,
 	recoverCreatedAsset,
 	rememberCompleted,
 	rememberCreated,
@@ -313,7 +314,21 @@ export async function execute(
 	if (item.source === 'signedUrl') return [{ json: reservation, binary: item.binary }];
 
 	let asset = reservation;
-	const uploaded = reservation.status === 'ready' || wasCompleted(assetId);
+	let uploaded = reservation.status === 'ready' || wasCompleted(assetId);
+	if (
+		!uploaded &&
+		item.source === 'binary' &&
+		reservation.status === 'pending_upload' &&
+		foundAgain.has(reservation)
+	) {
+		// Found again, made by another process or an earlier execution: its upload may
+		// already be in. Completing tells: FLORA refuses it when nothing was uploaded.
+		const completed = await completeIfUploaded.call(this, itemIndex, item, assetId, scope);
+		if (completed) {
+			asset = completed;
+			uploaded = true;
+		}
+	}
 	if (item.source === 'binary' && item.upload && !uploaded) {
 		const form = await uploadWithFreshForms.call(this, itemIndex, item, reservation, scope);
 		asset = await complete.call(this, itemIndex, item, assetId, form, scope);
@@ -364,11 +379,14 @@ async function reserve(
 	if (outcome.error.code !== 'idempotency_duplicate') {
 		throw new FloraApiError(this, outcome.error, itemIndex);
 	}
+	const remembered = recallCreated(key) !== undefined;
 	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt, {
 		stableKey: item.userKey !== undefined,
 	});
 	if (recovered) {
 		rememberCreated(key, assetIdOf(this, itemIndex, recovered, 'GET /assets/{id}'));
+		// Only a user key's asset may come from an earlier execution or another process.
+		if (!remembered && item.userKey !== undefined) foundAgain.add(recovered);
 		return recovered;
 	}
 	throw itemError(
@@ -505,6 +523,41 @@ async function complete(
 	}
 	throw new FloraApiError(this, outcome.error, itemIndex);
 }
+
+/**
+ * POST /complete for an asset found again whose upload may already be in: the
+ * asset when FLORA accepts, undefined when FLORA answers that no upload arrived.
+ */
+async function completeIfUploaded(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	assetId: string,
+	scope: string,
+): Promise<IDataObject | undefined> {
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: `/assets/${encodeURIComponent(assetId)}/complete`,
+		idempotencyKey: idempotencyKey(
+			this,
+			itemIndex,
+			`complete-found-${randomUUID()}`,
+			item.userKey,
+			assetId,
+			scope,
+		),
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCompleted(assetId);
+		return outcome.body;
+	}
+	if (outcome.error.status === 400 || outcome.error.status === 409) return undefined;
+	throw new FloraApiError(this, outcome.error, itemIndex);
+}
+
+// Assets that reserve() found by searching, not ones this process made.
+const foundAgain = new WeakSet<IDataObject>();
 
 /** Names one issued form: its target and fields (which carry its single-use token). */
 function formId(form: UploadForm): string {
