@@ -180,6 +180,7 @@ describe('Retries', () => {
 				}),
 				items: [imageItem(bytes(10, 1), 'a.png')],
 				nodeSettings: { id: 'node-user-key' },
+				workflowId: 'wf-user-key',
 				executionId: `exec-${Math.random()}`,
 			});
 			return requestsTo(sim, 'api', /^\/assets$/)[0].idempotencyKey;
