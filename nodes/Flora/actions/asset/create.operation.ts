@@ -151,7 +151,7 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				description:
-					'Sent with the create request so FLORA never makes the same asset twice. Leave empty to derive one from the execution, node and item. Set an expression that stays the same across executions (for example a checksum or an upstream request ID) to also be safe under "Retry execution". At most 255 characters.',
+					'Names one logical item, stable across executions: the same value in this node and workspace always means the same asset, so "Retry execution" or a restart never makes it twice. Use an expression unique per item, for example an order ID plus the image number, or a checksum; items of one run sharing a value must be identical. Leave empty to derive a key per execution, node and item. At most 255 characters.',
 			},
 			{
 				displayName: 'Wait for Ready',
