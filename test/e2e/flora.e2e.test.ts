@@ -523,7 +523,7 @@ function lineSuite(version: string, line: N8nLine) {
 			expect(items).toHaveLength(3);
 			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 			expect(items[0].json).toMatchObject({ status: 'ready', workspace_id: 'ws_demo' });
-			expect(items[1].json.error).toContain('oops');
+			expect(items[1].json.message).toContain('oops');
 			expect(items[1].json.asset_id).toBeUndefined();
 			expect(items[2].json).toMatchObject({ status: 'ready', workspace_id: 'ws_studio' });
 			expect(calls(sim, 'POST', /^\/assets$/)).toHaveLength(2);
@@ -561,7 +561,7 @@ function lineSuite(version: string, line: N8nLine) {
 		expect(exec.items('First 3')).toHaveLength(3);
 
 		const [missing] = exec.items('Get Missing');
-		expect(missing.json.error).toMatch(/asset_e2e_missing/);
+		expect(missing.json.message).toMatch(/asset_e2e_missing/);
 	});
 
 	/** Faults that make the middle item (o-1) fail at FLORA in every operation. */
@@ -606,9 +606,9 @@ function lineSuite(version: string, line: N8nLine) {
 				const failure = exec.items(op, 1);
 				expect(pairs(failure)).toEqual([0, 1]);
 				expect(failure.map((i) => i.json.order)).toEqual(['o-0', 'o-1']);
-				expect(failure[0].json.error).toMatch(/FLORA (workspace|asset) ID/);
-				expect(failure[1].json.error).toMatch(apiFailures[op].error);
-				expect(failure[1].json.details).toMatchObject({
+				expect(failure[0].json.message).toMatch(/FLORA (workspace|asset) ID/);
+				expect(failure[1].json.message).toMatch(apiFailures[op].error);
+				expect(failure[1].json.error).toMatchObject({
 					code: apiFailures[op].code,
 					http_code: apiFailures[op].http_code,
 					request_id: expect.stringMatching(/^req_/),
@@ -635,8 +635,8 @@ function lineSuite(version: string, line: N8nLine) {
 				expect(exec.items(op, 1)).toEqual([]);
 				const failed = items.filter((i) => i.json.error !== undefined);
 				expect(pairs(failed)).toEqual([0, 1]);
-				expect(Object.keys(failed[1].json).sort()).toEqual(['details', 'error']);
-				expect(failed[1].json.details).toMatchObject({ code: apiFailures[op].code });
+				expect(Object.keys(failed[1].json).sort()).toEqual(['error', 'message']);
+				expect(failed[1].json.error).toMatchObject({ code: apiFailures[op].code });
 				expect(pairs(items.filter((i) => i.json.error === undefined)).every((i) => i === 2)).toBe(
 					true,
 				);
@@ -681,7 +681,7 @@ function lineSuite(version: string, line: N8nLine) {
 			expect(elsewhere.map((r) => r.method)).toEqual(['POST']);
 			expect(elsewhere.filter((r) => r.hasAuthorization)).toEqual([]);
 			const [got] = exec.items('Get');
-			expect(String(got.json.error)).toMatch(
+			expect(String(got.json.message)).toMatch(
 				/^FLORA: FLORA answered a redirect to .*, which is not followed/,
 			);
 			expect(sim.record.violations).toEqual([]);

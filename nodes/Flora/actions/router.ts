@@ -145,11 +145,12 @@ function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: numb
 }
 
 /**
- * The output of a failed item under On Error → Continue: `{ error, details }`,
- * never request headers. n8n sends an item whose json holds only `error`,
- * `message` and `details` to the error output ("Continue (using error
- * output)"), merged with its input item's json; with "Continue" it stays on the
- * only output.
+ * The output of a failed item under On Error → Continue:
+ * `{ message, error: { message, description, code, http_code, request_id, asset_id, fields } }`
+ * (the fields that are known), never request headers. Both n8n lines send an
+ * item whose json holds only `error` and `message` to the error output
+ * ("Continue (using error output)"), merged with its input item's json; n8n
+ * 1.x accepts no other key there. With "Continue" it stays on the one output.
  */
 function errorItem(
 	error: unknown,
@@ -157,7 +158,8 @@ function errorItem(
 	progress: ItemProgress = {},
 ): INodeExecutionData {
 	const e = error as Partial<FloraApiError> & { description?: string | null; message?: string };
-	const details: IDataObject = {};
+	const message = redactSecrets(e?.message ?? String(error));
+	const details: IDataObject = { message };
 	if (e?.description) details.description = redactSecrets(e.description);
 	if (e?.flora) {
 		details.code = e.flora.code;
@@ -166,8 +168,5 @@ function errorItem(
 		if (e.flora.fields.length) details.fields = e.flora.fields;
 	}
 	Object.assign(details, progress);
-	return {
-		json: { error: redactSecrets(e?.message ?? String(error)), details },
-		pairedItem: { item: itemIndex },
-	};
+	return { json: { message, error: details }, pairedItem: { item: itemIndex } };
 }

@@ -70,9 +70,9 @@ describe('One Idempotency Key shared by several items', () => {
 		});
 		const [success, failure] = result.outputs;
 		expect(pairedIndexes(failure)).toEqual([0, 1, 2]);
-		expect(failure.every((i) => /same Idempotency Key "order-1"/.test(String(i.json.error)))).toBe(
-			true,
-		);
+		expect(
+			failure.every((i) => /same Idempotency Key "order-1"/.test(String(i.json.message))),
+		).toBe(true);
 		expect(pairedIndexes(success)).toEqual([3]);
 		expect(sim.assets().map((a) => a.name)).toEqual(['other.png']);
 		expect(posts(/^\/assets$/)).toHaveLength(1);

@@ -136,7 +136,7 @@ describe('File handles in filesystem mode', () => {
 			nodeSettings: { onError: 'continueRegularOutput' },
 		});
 		expect(result.items).toHaveLength(20);
-		expect(result.items.every((i) => /answered 413/.test(String(i.json.error)))).toBe(true);
+		expect(result.items.every((i) => /answered 413/.test(String(i.json.message)))).toBe(true);
 		// Let the event loop run any close callbacks.
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		expect(binaryStoreHandles()).toBeLessThanOrEqual(before);

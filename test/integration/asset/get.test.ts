@@ -84,12 +84,12 @@ describe('Get an asset', () => {
 			nodeSettings: { continueOnFail: true },
 		});
 		expect(result.error).toBeUndefined();
-		expect(result.items.map((i) => i.json.asset_id ?? i.json.error)).toEqual([
+		expect(result.items.map((i) => i.json.asset_id ?? i.json.message)).toEqual([
 			a.asset_id,
 			'FLORA: Asset asset_gone was not found or is not accessible',
 			b.asset_id,
 		]);
-		expect(result.items[1].json.details).toMatchObject({
+		expect(result.items[1].json.error).toMatchObject({
 			code: 'not_found',
 			http_code: 404,
 			request_id: expect.stringMatching(/^req_/),

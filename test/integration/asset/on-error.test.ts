@@ -1,9 +1,10 @@
 /**
  * Settings → On Error, as users set it, for every operation: "Stop Workflow",
- * "Continue" and "Continue (using error output)". n8n-core routes an item to the
- * error output only when its json holds nothing but `error`, `message` and
- * `details` (or `item.error` is set); these tests run the real engine to prove
- * where each item ends up.
+ * "Continue" and "Continue (using error output)". n8n-core 2.x routes an item to
+ * the error output only when its json holds nothing but `error`, `message` and
+ * `details`; n8n 1.x only `error`, or `error` and `message`. Failed items hold
+ * `error` and `message`, which both lines route; these tests run the real engine
+ * to prove where each item ends up.
  */
 import type { INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
@@ -146,11 +147,11 @@ describe.each(cases.map((c) => [c.operation, c] as [string, Case]))('%s', (_name
 		});
 		expect([...byInput.keys()]).toEqual([0, 1, 2]);
 		const [invalid] = byInput.get(0)!;
-		expect(Object.keys(invalid.json).sort()).toEqual(['details', 'error']);
-		expect(invalid.json.error).toMatch(/FLORA workspace ID|FLORA asset ID/);
+		expect(Object.keys(invalid.json).sort()).toEqual(['error', 'message']);
+		expect(invalid.json.message).toMatch(/FLORA workspace ID|FLORA asset ID/);
 		const [failed] = byInput.get(1)!;
-		expect(failed.json.error).toMatch(c.apiFailure.message);
-		expect(failed.json.details).toMatchObject({
+		expect(failed.json.message).toMatch(c.apiFailure.message);
+		expect(failed.json.error).toMatchObject({
 			code: c.apiFailure.code,
 			http_code: c.apiFailure.http_code,
 			request_id: expect.stringMatching(/^req_/),
@@ -173,10 +174,10 @@ describe.each(cases.map((c) => [c.operation, c] as [string, Case]))('%s', (_name
 		expect(pairedIndexes(failure)).toEqual([0, 1]);
 		// n8n merges the input item's fields in, so the branch still knows the order.
 		expect(failure.map((item) => item.json.order)).toEqual(['o-0', 'o-1']);
-		expect(failure[0].json.error).toMatch(/FLORA workspace ID|FLORA asset ID/);
-		expect(String((failure[0].json.details as { description?: string }).description)).not.toBe('');
-		expect(failure[1].json.error).toMatch(c.apiFailure.message);
-		expect(failure[1].json.details).toMatchObject({
+		expect(failure[0].json.message).toMatch(/FLORA workspace ID|FLORA asset ID/);
+		expect(String((failure[0].json.error as { description?: string }).description)).not.toBe('');
+		expect(failure[1].json.message).toMatch(c.apiFailure.message);
+		expect(failure[1].json.error).toMatchObject({
 			code: c.apiFailure.code,
 			http_code: c.apiFailure.http_code,
 			request_id: requestsTo(sim, 'api').find((r) => r.status === c.apiFailure.http_code)
@@ -207,8 +208,13 @@ describe('create under error output', () => {
 		const made = sim.assets().find((a) => a.name === 'a.png');
 		expect(failure[0].json).toMatchObject({
 			name: 'a.png',
-			error: 'FLORA: Upload not verified.',
-			details: { code: 'input_validation_error', http_code: 400, asset_id: made?.asset_id },
+			message: 'FLORA: Upload not verified.',
+			error: {
+				message: 'FLORA: Upload not verified.',
+				code: 'input_validation_error',
+				http_code: 400,
+				asset_id: made?.asset_id,
+			},
 		});
 	});
 });
