@@ -283,7 +283,8 @@ function lineSuite(version: string, line: N8nLine) {
 				workspace: workspaceId('={{ $json.ws }}'),
 				source: 'url',
 				url: '={{ $json.url }}',
-				options: {},
+				// One at a time, so the injected fault meets item o-1.
+				options: { concurrency: 1 },
 			},
 			{ onError },
 		),

@@ -44,7 +44,11 @@ interface Case {
 const cases: Case[] = [
 	{
 		operation: 'create',
-		parameters: createParams({ workspace: workspace('={{ $json.ws }}') }),
+		// One at a time, so the injected fault meets the middle item.
+		parameters: createParams({
+			workspace: workspace('={{ $json.ws }}'),
+			options: { concurrency: 1 },
+		}),
 		items: () =>
 			['oops', 'ws_demo', 'ws_demo'].map((ws, i) => {
 				const item = imageItem(bytes(500, i + 1), `item-${i}.png`);
