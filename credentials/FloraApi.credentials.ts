@@ -56,11 +56,16 @@ export class FloraApi implements ICredentialType {
 		},
 	};
 
+	// The Base URL as node runs use it (empty means FLORA's own, a trailing slash
+	// is dropped), and the same rule: HTTPS, or plain HTTP to this machine only.
+	// Redirects are not followed, so the key goes to this host and nowhere else.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL:
+				'={{ (() => { const url = (String($credentials.baseUrl || "").trim() || "https://app.flora.ai/api/v1").replace(/\\/+$/, ""); if (!/^(https:\\/\\/[^/]|http:\\/\\/(localhost|127\\.\\d+\\.\\d+\\.\\d+|\\[::1\\])(:\\d+)?(\\/|$))/i.test(url)) { throw new Error("The Base URL must start with https:// (plain http:// only for localhost): " + url); } return url; })() }}',
 			url: '/workspaces',
 			method: 'GET',
+			disableFollowRedirect: true,
 		},
 	};
 }

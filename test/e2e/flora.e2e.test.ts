@@ -261,6 +261,85 @@ function lineSuite(version: string, line: N8nLine) {
 	]);
 	const exampleWf = exampleWorkflow('floraE2eExample1');
 
+	// On Error, as users set it, for every operation. Each Flora node gets three
+	// items: one fails validation, one fails at FLORA, one succeeds.
+	const orders = () =>
+		code(
+			'Orders',
+			[
+				'return [',
+				"  { json: { order: 'o-0', ws: 'oops', id: '12345', url: 'https://example.com/e2e/o0.png' } },",
+				"  { json: { order: 'o-1', ws: 'ws_demo', id: 'asset_e2e_gone', url: 'https://example.com/e2e/o1.png' } },",
+				"  { json: { order: 'o-2', ws: 'ws_studio', id: 'asset_e2e_known', url: 'https://example.com/e2e/o2.png' } },",
+				'];',
+			].join('\n'),
+		);
+	const onErrorNodes = (
+		onError: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput',
+	) => [
+		flora(
+			'Create',
+			{
+				operation: 'create',
+				workspace: workspaceId('={{ $json.ws }}'),
+				source: 'url',
+				url: '={{ $json.url }}',
+				// One at a time, so the injected fault meets item o-1.
+				options: { concurrency: 1 },
+			},
+			{ onError },
+		),
+		flora('Get', { operation: 'get', assetId: '={{ $json.id }}' }, { onError }),
+		flora(
+			'Get Many',
+			{
+				operation: 'getAll',
+				returnAll: true,
+				filters: { workspaceId: workspaceId('={{ $json.ws }}') },
+			},
+			{ onError },
+		),
+	];
+	const passThrough = (name: string) => code(name, 'return $input.all();');
+	const errorOutputWf = workflow(
+		'floraE2eOnError1',
+		'E2E error output for every operation',
+		[
+			manualTrigger(),
+			orders(),
+			...onErrorNodes('continueErrorOutput'),
+			...['Create', 'Get', 'Get Many'].flatMap((op) => [
+				passThrough(`${op} OK`),
+				passThrough(`${op} Failed`),
+			]),
+		],
+		[
+			...['Create', 'Get', 'Get Many'].flatMap(
+				(op): Array<[string, string] | [string, string, number]> => [
+					['Orders', op],
+					[op, `${op} OK`, 0],
+					[op, `${op} Failed`, 1],
+				],
+			),
+		],
+	);
+	const continueAllWf = workflow(
+		'floraE2eContAll1',
+		'E2E continue for every operation',
+		[manualTrigger(), orders(), ...onErrorNodes('continueRegularOutput')],
+		['Create', 'Get', 'Get Many'].map((op): [string, string] => ['Orders', op]),
+	);
+	const stopWfs = (['Create', 'Get', 'Get Many'] as const).map((op, i) =>
+		workflow(`floraE2eStopOp0${i}`, `E2E stop on ${op}`, [
+			manualTrigger(),
+			code(
+				'Order',
+				"return [{ json: { order: 'o-1', ws: 'ws_demo', id: 'asset_e2e_gone', url: 'https://example.com/e2e/o1.png' } }];",
+			),
+			onErrorNodes('stopWorkflow')[i],
+		]),
+	);
+
 	beforeAll(async () => {
 		const started = Date.now();
 		const dir = join(runDir(), `n8n-${version}`);
@@ -292,6 +371,9 @@ function lineSuite(version: string, line: N8nLine) {
 			redirectWf,
 			webhookWf,
 			exampleWf,
+			errorOutputWf,
+			continueAllWf,
+			...stopWfs,
 		]);
 		appendFileSync(
 			join(runDir(), 'timings.jsonl'),
@@ -443,7 +525,7 @@ function lineSuite(version: string, line: N8nLine) {
 			expect(items).toHaveLength(3);
 			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 			expect(items[0].json).toMatchObject({ status: 'ready', workspace_id: 'ws_demo' });
-			expect(items[1].json.error).toContain('oops');
+			expect(items[1].json.message).toContain('oops');
 			expect(items[1].json.asset_id).toBeUndefined();
 			expect(items[2].json).toMatchObject({ status: 'ready', workspace_id: 'ws_studio' });
 			expect(calls(sim, 'POST', /^\/assets$/)).toHaveLength(2);
@@ -481,8 +563,102 @@ function lineSuite(version: string, line: N8nLine) {
 		expect(exec.items('First 3')).toHaveLength(3);
 
 		const [missing] = exec.items('Get Missing');
-		expect(missing.json.error).toMatch(/asset_e2e_missing/);
+		expect(missing.json.message).toMatch(/asset_e2e_missing/);
 	});
+
+	/** Faults that make the middle item (o-1) fail at FLORA in every operation. */
+	function arrangeOnError() {
+		sim.seedAssets(1, { asset_id: 'asset_e2e_known', workspace_id: 'ws_studio', name: 'k.png' });
+		sim.seedAssets(2, { workspace_id: 'ws_studio' });
+		sim.inject({
+			target: 'api',
+			method: 'POST',
+			path: '/assets',
+			kind: 'status',
+			status: 402,
+			code: 'insufficient_credits',
+			message: 'Insufficient credits.',
+		});
+		sim.inject({
+			target: 'api',
+			method: 'GET',
+			path: '/assets',
+			kind: 'status',
+			status: 403,
+			code: 'forbidden',
+			message: 'Forbidden.',
+		});
+	}
+	const apiFailures: Record<string, { code: string; http_code: number; error: RegExp }> = {
+		Create: { code: 'insufficient_credits', http_code: 402, error: /Insufficient credits/ },
+		Get: { code: 'not_found', http_code: 404, error: /asset_e2e_gone was not found/ },
+		'Get Many': { code: 'forbidden', http_code: 403, error: /Forbidden/ },
+	};
+	const pairs = (items: Array<{ pairedItem?: unknown }>) =>
+		items.map((i) => (i.pairedItem as { item: number } | undefined)?.item);
+
+	scenario(
+		'(i) On Error → Continue (using error output): failed items of every operation leave on output 2, paired, with details',
+		async () => {
+			arrangeOnError();
+			const exec = await n8n.execute(errorOutputWf.id);
+			expectSuccess(exec);
+			for (const op of ['Create', 'Get', 'Get Many']) {
+				const success = exec.items(op, 0);
+				const failure = exec.items(op, 1);
+				expect(pairs(failure)).toEqual([0, 1]);
+				expect(failure.map((i) => i.json.order)).toEqual(['o-0', 'o-1']);
+				expect(failure[0].json.message).toMatch(/FLORA (workspace|asset) ID/);
+				expect(failure[1].json.message).toMatch(apiFailures[op].error);
+				expect(failure[1].json.error).toMatchObject({
+					code: apiFailures[op].code,
+					http_code: apiFailures[op].http_code,
+					request_id: expect.stringMatching(/^req_/),
+				});
+				expect(success.length).toBeGreaterThan(0);
+				expect(pairs(success).every((i) => i === 2)).toBe(true);
+				expect(success.every((i) => i.json.error === undefined)).toBe(true);
+				// The branch after each output ran with those items.
+				expect(exec.items(`${op} Failed`)).toHaveLength(2);
+				expect(exec.items(`${op} OK`)).toHaveLength(success.length);
+			}
+			expect(exec.items('Create', 0)[0].json).toMatchObject({ workspace_id: 'ws_studio' });
+		},
+	);
+
+	scenario(
+		'(j) On Error → Continue: every operation keeps failed items on its one output, as {error, details}',
+		async () => {
+			arrangeOnError();
+			const exec = await n8n.execute(continueAllWf.id);
+			expectSuccess(exec);
+			for (const op of ['Create', 'Get', 'Get Many']) {
+				const items = exec.items(op, 0);
+				expect(exec.items(op, 1)).toEqual([]);
+				const failed = items.filter((i) => i.json.error !== undefined);
+				expect(pairs(failed)).toEqual([0, 1]);
+				expect(Object.keys(failed[1].json).sort()).toEqual(['error', 'message']);
+				expect(failed[1].json.error).toMatchObject({ code: apiFailures[op].code });
+				expect(pairs(items.filter((i) => i.json.error === undefined)).every((i) => i === 2)).toBe(
+					true,
+				);
+			}
+		},
+	);
+
+	scenario(
+		"(k) On Error → Stop Workflow: a FLORA error stops every operation with FLORA's message",
+		async () => {
+			for (const [i, op] of (['Create', 'Get', 'Get Many'] as const).entries()) {
+				sim.reset();
+				arrangeOnError();
+				const exec = await n8n.execute(stopWfs[i].id);
+				expect(exec.ok).toBe(false);
+				expect(exec.error?.message).toMatch(apiFailures[op].error);
+				expect(exec.error?.node?.name).toBe(op);
+			}
+		},
+	);
 
 	scenario(
 		'(h) redirects to another origin: the API key never follows (API 307 refused, upload 307 followed bare)',
@@ -507,7 +683,7 @@ function lineSuite(version: string, line: N8nLine) {
 			expect(elsewhere.map((r) => r.method)).toEqual(['POST']);
 			expect(elsewhere.filter((r) => r.hasAuthorization)).toEqual([]);
 			const [got] = exec.items('Get');
-			expect(String(got.json.error)).toMatch(
+			expect(String(got.json.message)).toMatch(
 				/^FLORA: FLORA answered a redirect to .*, which is not followed/,
 			);
 			expect(sim.record.violations).toEqual([]);

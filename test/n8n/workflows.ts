@@ -94,21 +94,25 @@ export function flora(
 
 export const workspaceId = (value: string) => locator(value);
 
-/** A workflow whose nodes run one after another, plus extra edges (from → to) for branches. */
+/**
+ * A workflow whose nodes run one after another, plus extra edges (from → to) for
+ * branches; a third value picks the source output (1: the error output).
+ */
 export function workflow(
 	id: string,
 	name: string,
 	nodes: WorkflowNode[],
-	extraEdges: Array<[string, string]> = [],
+	extraEdges: Array<[string, string] | [string, string, number]> = [],
 ): Workflow {
-	const edges: Array<[string, string]> = [];
+	const edges: Array<[string, string] | [string, string, number]> = [];
 	const chain = nodes.filter((n) => !extraEdges.some(([, to]) => to === n.name));
 	for (let i = 1; i < chain.length; i++) edges.push([chain[i - 1].name, chain[i].name]);
 	edges.push(...extraEdges);
 	const connections: Workflow['connections'] = {};
-	for (const [from, to] of edges) {
+	for (const [from, to, output = 0] of edges) {
 		connections[from] ??= { main: [[]] };
-		connections[from].main[0].push({ node: to, type: 'main', index: 0 });
+		while (connections[from].main.length <= output) connections[from].main.push([]);
+		connections[from].main[output].push({ node: to, type: 'main', index: 0 });
 	}
 	if (id.length !== 16) throw new Error(`workflow id "${id}" must have 16 characters`);
 	// n8n 1.123.0's import:workflow requires a versionId (later releases fill it in).

@@ -112,6 +112,15 @@ async function handleApi(
 			return dropConnection(req, rec, 'reset');
 		case 'status': {
 			await drain(req, rec);
+			if (fault.rawBody !== undefined) {
+				rec.status = fault.status;
+				res.writeHead(fault.status, {
+					'content-type': fault.contentType ?? 'text/html; charset=utf-8',
+					'content-length': String(Buffer.byteLength(fault.rawBody)),
+				});
+				res.end(fault.rawBody);
+				return;
+			}
 			const reply: Reply =
 				fault.body !== undefined
 					? { status: fault.status, body: fault.body }
@@ -781,6 +790,9 @@ function uploadPart(ctx: SimContext, form: UploadForm) {
 	}
 	const url = `${ctx.origins.upload}${UPLOAD_PATH}`;
 	const formFields = Object.fromEntries(form.fields);
+	if (ctx.opts.signedUploadStyle === 'policy') {
+		return { upload_url: JSON.stringify({ url, fields: formFields }), expires_at: form.expiresAt };
+	}
 	const snake = {
 		url,
 		method: 'POST',

@@ -359,7 +359,7 @@ export class Store {
 			fileField: 'file',
 			expireUnix,
 			expiresAt: new Date(expireUnix * 1000).toISOString(),
-			style,
+			style: style === 'put' ? 'put' : 'form',
 			state: 'issued',
 		};
 		this.forms.set(token, form);

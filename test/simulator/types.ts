@@ -31,8 +31,10 @@ export interface SimulatorOptions {
 	 * 'form' (ImageKit, default): multipart POST to upload.url with form_fields; upload_url is the plain URL.
 	 * 'put': no `upload` object; upload_url is a presigned URL that takes the raw bytes by PUT
 	 * (the SDK's fallback path).
+	 * 'policy': no `upload` object; upload_url is the form's policy serialized as JSON,
+	 * `{"url","fields"}`, sent as a multipart POST (the newer SDK's reading).
 	 */
-	signedUploadStyle?: 'form' | 'put';
+	signedUploadStyle?: 'form' | 'put' | 'policy';
 	/** Upload host size limit (ImageKit plans: 25 MB to 2 GB). Default 2 GiB. */
 	uploadMaxBytes?: number;
 	/** Direct multipart POST /assets limit. Default 4 MiB. */
@@ -98,6 +100,9 @@ export type FaultAction =
 			message?: string;
 			retryAfter?: string;
 			body?: unknown;
+			/** Sent as it is with this Content-Type instead of JSON (e.g. a proxy's HTML page). */
+			rawBody?: string;
+			contentType?: string;
 	  }
 	| { kind: 'reset'; afterBytes?: number }
 	| { kind: 'delay'; ms: number }

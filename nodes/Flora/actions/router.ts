@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { itemError } from '../helpers/errors';
 import { redactSecrets } from '../helpers/redact';
 import type { ItemProgress } from '../helpers/errors';
 import type { FloraApiError } from '../transport';
@@ -53,7 +54,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	}
 
+	const sameAs = sharedKeys(this, operation, prepared, continueOnFail);
+
 	const results: INodeExecutionData[][] = new Array(items.length);
+	const running: Array<Promise<INodeExecutionData[]>> = new Array(items.length);
 	const progress: ItemProgress[] = items.map(() => ({}));
 	const state: { failed?: { index: number; error: unknown } } = {};
 	const recordFailure = (index: number, error: unknown) => {
@@ -67,15 +71,24 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const index = next++;
 			const entry = prepared[index];
 			if (!entry.ok) {
-				results[index] = [errorItem(this, entry.error, index)];
+				results[index] = [errorItem(entry.error, index)];
 				continue;
 			}
+			const first = sameAs.get(index);
+			running[index] =
+				first === undefined
+					? operation.execute.call(this, index, entry.value, progress[index])
+					: // The same logical item (same key, same request): one result for both.
+						running[first].then((output) => {
+							Object.assign(progress[index], progress[first]);
+							return output;
+						});
 			try {
-				const output = await operation.execute.call(this, index, entry.value, progress[index]);
+				const output = await running[index];
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
-					results[index] = [errorItem(this, error, index, progress[index])];
+					results[index] = [errorItem(error, index, progress[index])];
 				} else {
 					recordFailure(index, error);
 				}
@@ -89,34 +102,81 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	return [results.flat()];
 }
 
+/**
+ * Items that share a user idempotency key (in one scope) must be one logical
+ * item. Different requests under one key fail, all of them, before any request;
+ * for identical ones, the later items take the first one's result (returned map:
+ * later index to first index).
+ */
+function sharedKeys(
+	context: IExecuteFunctions,
+	operation: FloraOperation<unknown>,
+	prepared: Prepared[],
+	continueOnFail: boolean,
+): Map<number, number> {
+	const sameAs = new Map<number, number>();
+	if (!operation.itemKey) return sameAs;
+	const groups = new Map<string, Array<{ index: number; request: string; key: string }>>();
+	prepared.forEach((entry, index) => {
+		if (!entry.ok) return;
+		const itemKey = operation.itemKey?.(entry.value);
+		if (!itemKey) return;
+		const id = JSON.stringify([itemKey.scope, itemKey.key]);
+		const group = groups.get(id) ?? [];
+		group.push({ index, request: itemKey.request, key: itemKey.key });
+		groups.set(id, group);
+	});
+	for (const group of groups.values()) {
+		if (group.length < 2) continue;
+		const differs = group.find((member) => member.request !== group[0].request);
+		if (!differs) {
+			for (const member of group.slice(1)) sameAs.set(member.index, group[0].index);
+			continue;
+		}
+		const numbers = group.map((member) => member.index + 1);
+		const listed = `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+		for (const member of group) {
+			const error = itemError(
+				context,
+				member.index,
+				`Items ${listed} use the same Idempotency Key "${member.key}" for different requests`,
+				`Item ${group[0].index + 1} and item ${differs.index + 1} would make different assets, but one Idempotency Key stands for one logical item, so FLORA would keep only the first. Nothing was sent. Make the key unique per item, for example {{ $json.orderId + "-" + $itemIndex }}, or leave Options → Idempotency Key empty.`,
+			);
+			if (!continueOnFail) throw error;
+			prepared[member.index] = { ok: false, error };
+		}
+	}
+	return sameAs;
+}
+
 function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
-/** The output of a failed item under Continue On Fail: what failed, never request headers. */
+/**
+ * The output of a failed item under On Error → Continue:
+ * `{ message, error: { message, description, code, http_code, request_id, asset_id, fields } }`
+ * (the fields that are known), never request headers. Both n8n lines send an
+ * item whose json holds only `error` and `message` to the error output
+ * ("Continue (using error output)"), merged with its input item's json; n8n
+ * 1.x accepts no other key there. With "Continue" it stays on the one output.
+ */
 function errorItem(
-	context: IExecuteFunctions,
 	error: unknown,
 	itemIndex: number,
 	progress: ItemProgress = {},
 ): INodeExecutionData {
 	const e = error as Partial<FloraApiError> & { description?: string | null; message?: string };
-	const json: IDataObject = { error: redactSecrets(e?.message ?? String(error)) };
-	if (e?.description) json.description = redactSecrets(e.description);
+	const message = redactSecrets(e?.message ?? String(error));
+	const details: IDataObject = { message };
+	if (e?.description) details.description = redactSecrets(e.description);
 	if (e?.flora) {
-		json.code = e.flora.code;
-		json.http_code = e.flora.status;
-		if (e.flora.requestId) json.request_id = e.flora.requestId;
-		if (e.flora.fields.length) json.fields = e.flora.fields;
+		details.code = e.flora.code;
+		details.http_code = e.flora.status;
+		if (e.flora.requestId) details.request_id = e.flora.requestId;
+		if (e.flora.fields.length) details.fields = e.flora.fields;
 	}
-	Object.assign(json, progress);
-	// n8n moves an item to the error output only when its json has no keys but
-	// `error`, `message` and `details` (an item carrying `error` itself would
-	// lose everything but the message): the rest goes under `details`.
-	if (context.getNode().onError === 'continueErrorOutput') {
-		const { error: message, ...details } = json;
-		return { json: { error: message, details }, pairedItem: { item: itemIndex } };
-	}
-	return { json, pairedItem: { item: itemIndex } };
+	Object.assign(details, progress);
+	return { json: { message, error: details }, pairedItem: { item: itemIndex } };
 }

@@ -79,7 +79,15 @@ export async function getItemBinarySource(
 		fileName,
 		contentType,
 	});
-	if (!(source.size > 0)) {
+	if (!Number.isFinite(source.size) || source.size < 0) {
+		throw itemError(
+			context,
+			itemIndex,
+			`The binary field "${propertyName}" has no recorded size`,
+			"n8n's binary data store holds no size for this file, and FLORA's upload needs one. Pass the file through a node that writes it again (for example Convert to File, or Read/Write Files from Disk), then run this node.",
+		);
+	}
+	if (source.size === 0) {
 		throw itemError(
 			context,
 			itemIndex,

@@ -113,7 +113,7 @@ export function validateId(
 			context,
 			itemIndex,
 			`${fix.idLabel ?? label} "${id}" is not a FLORA ${name} ID`,
-			`A ${name} ID starts with ${ID_PREFIXES[kind]} and has no spaces (for example ${exampleId(kind)}).${fix.required ? '' : ' Pick it from the list, or clear the field.'}`,
+			`${/^[aeiou]/.test(name) ? 'An' : 'A'} ${name} ID starts with ${ID_PREFIXES[kind]} and has no spaces (for example ${exampleId(kind)}).${fix.required ? '' : ' Pick it from the list, or clear the field.'}`,
 		);
 	}
 	return id;

@@ -136,12 +136,52 @@ export function cancelSignalOf(context: FloraContext): AbortSignal | undefined {
 	return typeof getSignal === 'function' ? getSignal.call(context) : undefined;
 }
 
+/**
+ * The Base URL as every request uses it: empty means FLORA's own, surrounding
+ * spaces and trailing slashes are dropped. The credential's test request does
+ * the same in its expression.
+ */
+export function normaliseBaseUrl(value: unknown): string {
+	const text = typeof value === 'string' ? value.trim() : '';
+	return (text || DEFAULT_BASE_URL).replace(/\/+$/, '');
+}
+
+/**
+ * Whether the key may be sent to this Base URL: HTTPS, or plain HTTP to this
+ * machine only (localhost, 127.x, [::1]), e.g. for the FLORA simulator. The
+ * credential's test request applies the same rule.
+ */
+export function isAllowedBaseUrl(baseUrl: string): boolean {
+	let url: URL;
+	try {
+		url = new URL(baseUrl);
+	} catch {
+		return false;
+	}
+	if (url.protocol === 'https:') return true;
+	return (
+		url.protocol === 'http:' &&
+		(url.hostname === 'localhost' ||
+			/^127\.\d+\.\d+\.\d+$/.test(url.hostname) ||
+			url.hostname === '[::1]')
+	);
+}
+
 /** The API base URL, and the secrets no message may ever contain. */
 async function readCredentials(context: FloraContext) {
 	const credentials = await context.getCredentials('floraApi');
-	const baseUrl = String(credentials.baseUrl || DEFAULT_BASE_URL)
-		.trim()
-		.replace(/\/+$/, '');
+	const baseUrl = normaliseBaseUrl(credentials.baseUrl);
+	if (!isAllowedBaseUrl(baseUrl)) {
+		throw new NodeApiError(
+			context.getNode(),
+			{ baseUrl },
+			{
+				message: `The Base URL of the Flora API credential must start with https:// (it is ${baseUrl})`,
+				description:
+					'The API key would travel unencrypted. Use https://app.flora.ai/api/v1, or an HTTPS proxy; plain http:// is accepted only for this machine (localhost), e.g. the FLORA simulator.',
+			},
+		);
+	}
 	const secrets = [
 		String(credentials.apiKey ?? ''),
 		String(credentials.webhookSecret ?? ''),
@@ -189,24 +229,56 @@ export function toErrorDetails(response: RawResponse, secrets: string[]): FloraE
 		: [];
 	return {
 		status: response.statusCode,
-		code: String(error?.code ?? `http_${response.statusCode}`),
+		code: redactSecrets(String(error?.code ?? `http_${response.statusCode}`), secrets),
 		message: redactSecrets(
 			String(error?.message ?? `FLORA answered HTTP ${response.statusCode}.`),
 			secrets,
 		),
 		fields,
-		requestId: headerValue(response.headers, 'request-id') ?? null,
+		requestId: requestIdOf(response, secrets),
 	};
 }
 
-function redirectError(response: RawResponse, baseUrl: string): FloraErrorDetails {
+function requestIdOf(response: RawResponse, secrets: string[]): string | null {
+	const value = headerValue(response.headers, 'request-id');
+	return value === undefined ? null : redactSecrets(String(value), secrets);
+}
+
+function redirectError(
+	response: RawResponse,
+	baseUrl: string,
+	secrets: string[],
+): FloraErrorDetails {
 	const location = headerValue(response.headers, 'location');
 	return {
 		status: response.statusCode,
 		code: 'redirect_not_followed',
-		message: `FLORA answered a redirect${location ? ` to ${location}` : ''}, which is not followed so the API key stays with ${baseUrl}`,
+		message: redactSecrets(
+			`FLORA answered a redirect${location ? ` to ${location}` : ''}, which is not followed so the API key stays with ${baseUrl}`,
+			secrets,
+		),
 		fields: [],
-		requestId: headerValue(response.headers, 'request-id') ?? null,
+		requestId: requestIdOf(response, secrets),
+	};
+}
+
+/** A 2xx answer whose body is not a JSON object: a proxy's login page, for instance. */
+function notJsonError(
+	response: RawResponse,
+	baseUrl: string,
+	secrets: string[],
+): FloraErrorDetails {
+	const type = headerValue(response.headers, 'content-type');
+	const text = typeof response.body === 'string' ? response.body.trim().slice(0, 120) : '';
+	return {
+		status: response.statusCode,
+		code: 'invalid_response',
+		message: redactSecrets(
+			`The answer from ${baseUrl} was not FLORA's JSON (HTTP ${response.statusCode}${type ? `, ${type}` : ''}${text ? `: ${text}` : ''})`,
+			secrets,
+		),
+		fields: [],
+		requestId: requestIdOf(response, secrets),
 	};
 }
 
@@ -284,8 +356,9 @@ export async function floraApiTryRequest(
 		if (!response) {
 			if (isCancelled(failure, signal)) throw new FloraCancelledError();
 			const code = networkErrorCode(failure);
-			if (code && canRetry(attempt, started, request.maxAttempts)) {
-				await waitFor(backoffDelay(attempt), signal);
+			const delay = backoffDelay(attempt);
+			if (code && canRetry(attempt, started, request.maxAttempts, delay)) {
+				await waitFor(delay, signal);
 				continue;
 			}
 			return {
@@ -304,23 +377,27 @@ export async function floraApiTryRequest(
 		}
 
 		if (response.statusCode >= 300 && response.statusCode < 400) {
-			return { ok: false, error: redirectError(response, baseUrl) };
+			return { ok: false, error: redirectError(response, baseUrl, secrets) };
 		}
 		if (response.statusCode < 400) {
-			return { ok: true, body: (parseJsonBody(response.body) ?? {}) as IDataObject };
+			const body = parseJsonBody(response.body ?? {});
+			if (!body || typeof body !== 'object' || Array.isArray(body)) {
+				return { ok: false, error: notJsonError(response, baseUrl, secrets) };
+			}
+			return { ok: true, body: body as IDataObject };
 		}
-		if (response.statusCode === 429 && canRetry(attempt, started, request.maxAttempts)) {
+		if (response.statusCode === 429 || RETRYABLE_STATUS.has(response.statusCode)) {
 			const retryAfter = parseRetryAfter(headerValue(response.headers, 'retry-after'));
 			const delay = retryAfter === undefined ? backoffDelay(attempt) : clampRetryAfter(retryAfter);
-			gate.openAt = Math.max(gate.openAt, Date.now() + delay);
-			continue;
-		}
-		if (
-			RETRYABLE_STATUS.has(response.statusCode) &&
-			canRetry(attempt, started, request.maxAttempts)
-		) {
-			await waitFor(backoffDelay(attempt), signal);
-			continue;
+			// The budget counts the wait: no retry that could only start after it ran out.
+			if (canRetry(attempt, started, request.maxAttempts, delay)) {
+				if (response.statusCode === 429) {
+					gate.openAt = Math.max(gate.openAt, Date.now() + delay);
+				} else {
+					await waitFor(delay, signal);
+				}
+				continue;
+			}
 		}
 		return { ok: false, error: toErrorDetails(response, secrets) };
 	}
@@ -336,14 +413,16 @@ export async function floraApiRequest(
 	return outcome.body;
 }
 
+/** Whether another attempt fits: attempts left, and the wait before it within the time budget. */
 function canRetry(
 	attempt: number,
 	started: number,
 	maxAttempts = RETRY_POLICY.maxAttempts,
+	delayMs = 0,
 ): boolean {
 	return (
 		attempt < Math.min(maxAttempts, RETRY_POLICY.maxAttempts) &&
-		Date.now() - started < RETRY_POLICY.totalBudgetMs
+		Date.now() - started + delayMs < RETRY_POLICY.totalBudgetMs
 	);
 }
 

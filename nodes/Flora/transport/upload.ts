@@ -88,7 +88,21 @@ export function readUploadForm(reservation: IDataObject): UploadForm | undefined
 		};
 	}
 	const uploadUrl = reservation.upload_url ?? reservation.uploadUrl;
-	if (typeof uploadUrl === 'string' && uploadUrl) {
+	if (typeof uploadUrl === 'string' && uploadUrl.trim()) {
+		// The newer SDK sends the upload policy serialized as JSON, {"url","fields"}:
+		// a multipart POST like `upload`. SDK 0.10 sends a presigned URL for a raw PUT.
+		const policy = uploadUrl.trim().startsWith('{') ? parseJsonBody(uploadUrl.trim()) : undefined;
+		if (policy && typeof policy === 'object') {
+			const { url, fields, file_field, fileField } = policy as IDataObject;
+			if (typeof url !== 'string' || !url) return undefined;
+			return {
+				url,
+				method: 'POST',
+				fileField: String(file_field ?? fileField ?? 'file'),
+				fields: asFieldEntries(fields ?? (policy as IDataObject).form_fields),
+				expiresAt: expires,
+			};
+		}
 		return { url: uploadUrl, method: 'PUT', fileField: 'file', fields: [], expiresAt: expires };
 	}
 	return undefined;
@@ -202,8 +216,14 @@ export async function sendToUploadHost(
 			url,
 			...(form.method === 'PUT'
 				? {
-						// A Readable (n8n's binary stream) or a Buffer; both go out as they are.
-						body: content as Buffer,
+						// A File-shaped body: the HTTP client streams it with its size as
+						// Content-Length, through the same byte-count guard as the POST path.
+						body: new FilePart(
+							source.fileName,
+							source.contentType,
+							source.size,
+							content,
+						) as unknown as Buffer,
 						headers: {
 							'Content-Type': source.contentType,
 							'Content-Length': String(source.size),
@@ -224,10 +244,15 @@ export async function sendToUploadHost(
 		};
 
 		type Response = { statusCode: number; headers: IDataObject; body: unknown };
-		const sent = await this.helpers.httpRequest(options).then(
-			(response: Response) => ({ response }),
-			(error: unknown) => ({ error }),
-		);
+		const sent = await this.helpers
+			.httpRequest(options)
+			.then(
+				(response: Response) => ({ response }),
+				(error: unknown) => ({ error }),
+			)
+			// The host may answer before reading everything, a redirect needs a fresh
+			// stream, a failure or a cancel may leave it half read: close it each time.
+			.finally(() => closeContent(content));
 		if ('error' in sent) {
 			const { error } = sent;
 			const cause = (error as { cause?: unknown })?.cause;
@@ -271,12 +296,26 @@ export async function sendToUploadHost(
 				url,
 			};
 		}
+		const hostMessage = describeHostError(body);
 		throw new UploadFailedError(
-			`The upload host ${target.host} answered ${response.statusCode}: ${redactSecrets(describeHostError(body))}`,
+			`The upload host ${target.host} answered ${response.statusCode}: ${redactSecrets(hostMessage)}`,
 			response.statusCode,
-			true,
+			!REFUSALS.has(response.statusCode) || FORM_PROBLEM.test(hostMessage),
 		);
 	}
+}
+
+// Answers about the file itself (bad request, too large, unsupported type):
+// a fresh form would be refused the same way. Except a 400 about the form's
+// signature or expiry (ImageKit: "… Request a new signature."), which a fresh
+// form does cure.
+const REFUSALS = new Set([400, 413, 415]);
+const FORM_PROBLEM = /new signature|expired|invalid token/i;
+
+/** Ends a stream from n8n's binary store, read or not, so its file handle is released. */
+function closeContent(content: AsyncIterable<Uint8Array> | Uint8Array) {
+	const destroy = (content as { destroy?: unknown }).destroy;
+	if (typeof destroy === 'function') destroy.call(content);
 }
 
 /**
@@ -296,7 +335,8 @@ export async function binaryUploadSource(
 		const { fileSize } = await this.helpers.getBinaryMetadata(binaryDataId);
 		return {
 			...names,
-			size: Number(fileSize),
+			// NaN when the store recorded no size; the caller says so.
+			size: fileSize === undefined || fileSize === null ? Number.NaN : Number(fileSize),
 			open: async () => await this.helpers.getBinaryStream(binaryDataId, UPLOAD_CHUNK_BYTES),
 		};
 	}

@@ -214,7 +214,7 @@ describe('Create from binary: several items', () => {
 		expect(result.items).toHaveLength(3);
 		expect(pairedIndexes(result.items)).toEqual([0, 1, 2]);
 		expect(result.items[0].json).toMatchObject({ status: 'ready', name: 'a.png' });
-		expect(result.items[1].json.error).toBe('This item has no binary field "data"');
+		expect(result.items[1].json.message).toBe('This item has no binary field "data"');
 		expect(result.items[2].json).toMatchObject({ status: 'ready', name: 'c.png' });
 		expect(sim.assets({ status: 'ready' })).toHaveLength(2);
 	});

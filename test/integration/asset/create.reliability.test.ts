@@ -165,13 +165,23 @@ describe('Retries', () => {
 		expect(new Set(mutations.map((r) => r.idempotencyKey)).size).toBe(4);
 	});
 
-	it('uses the Idempotency Key option for the create call', async () => {
-		await runFlora(sim, {
-			parameters: createParams({ options: { idempotencyKey: '={{ "upload-" + $json.name }}' } }),
-			items: [imageItem(bytes(10, 1), 'a.png')],
-		});
-		const [create] = requestsTo(sim, 'api', /^\/assets$/);
-		expect(create.idempotencyKey).toBe('upload-a.png');
+	it('derives the create key from the Idempotency Key option, the same in every execution', async () => {
+		const run = async () => {
+			sim.reset();
+			await runFlora(sim, {
+				parameters: createParams({
+					options: { idempotencyKey: '={{ "upload-" + $json.name }}' },
+				}),
+				items: [imageItem(bytes(10, 1), 'a.png')],
+				nodeSettings: { id: 'node-user-key' },
+				workflowId: 'wf-user-key',
+				executionId: `exec-${Math.random()}`,
+			});
+			return requestsTo(sim, 'api', /^\/assets$/)[0].idempotencyKey;
+		};
+		const first = await run();
+		expect(first).toMatch(/^n8n_[0-9a-f]{48}$/);
+		expect(await run()).toBe(first);
 	});
 });
 
@@ -270,8 +280,8 @@ describe('Uploads that fail or expire', () => {
 		sim.inject({
 			target: 'upload',
 			kind: 'status',
-			status: 400,
-			message: 'Your account cannot be authenticated.',
+			status: 503,
+			message: 'Service unavailable.',
 			times: 3,
 		});
 		const result = await runFlora(sim, {
@@ -281,7 +291,7 @@ describe('Uploads that fail or expire', () => {
 		const assetId = sim.assets()[0].asset_id;
 		expect(result.error?.message).toBe(`The upload of asset ${assetId} failed 3 times`);
 		expect((result.error as { description?: string }).description).toContain(
-			'answered 400: Your account cannot be authenticated.',
+			'answered 503: Service unavailable.',
 		);
 		expect(sim.assets()).toHaveLength(1);
 	});

@@ -182,7 +182,7 @@ describe('Download: retries and failures', () => {
 		});
 		expect(result.error).toBeUndefined();
 		expect(pairedIndexes(result.items)).toEqual([0, 1]);
-		expect(result.items[0].json.error).toBe(
+		expect(result.items[0].json.message).toBe(
 			`Could not download the file from ${bad.url}: the transfer broke off after 10000 of 50000 bytes`,
 		);
 		expect(result.items[0].binary).toBeUndefined();
@@ -348,7 +348,7 @@ describe('Download: On Error settings', () => {
 			nodeSettings: { onError: 'continueRegularOutput' },
 		});
 		expect(result.error).toBeUndefined();
-		expect(result.items.map((i) => i.json.asset_id ?? i.json.error)).toEqual([
+		expect(result.items.map((i) => i.json.asset_id ?? i.json.message)).toEqual([
 			good.asset_id,
 			`Asset ${waiting.asset_id} cannot be downloaded yet: its status is pending_upload`,
 			'Asset ID "bad id" is not a FLORA asset ID',
@@ -370,7 +370,7 @@ describe('Download: On Error settings', () => {
 		expect(success.map((i) => i.json.asset_id)).toEqual([good.asset_id]);
 		expect(success[0].binary?.data).toBeDefined();
 		expect(pairedIndexes(success)).toEqual([0]);
-		expect(failed.map((i) => i.json.error)).toEqual([
+		expect(failed.map((i) => i.json.message)).toEqual([
 			`Asset ${waiting.asset_id} cannot be downloaded yet: its status is pending_upload`,
 			'Asset ID "bad id" is not a FLORA asset ID',
 		]);

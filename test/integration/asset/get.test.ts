@@ -36,15 +36,23 @@ describe('Get an asset', () => {
 		expect(pairedIndexes(result.items)).toEqual([0, 1, 2]);
 	});
 
-	it('says "not found or not accessible" for an ID FLORA does not know', async () => {
+	it('says "not found or not accessible" for an ID FLORA does not know, as an API error with its code and request ID', async () => {
 		const result = await runFlora(sim, { parameters: getParams('asset_doesnotexist') });
 		expect(result.error?.message).toBe(
-			'Asset asset_doesnotexist was not found or is not accessible',
+			'FLORA: Asset asset_doesnotexist was not found or is not accessible',
 		);
-		expect(result.error?.constructor.name).toBe('NodeOperationError');
-		const description = String((result.error as { description?: string }).description);
-		expect(description).toContain("outside this API key's workspace");
+		expect(result.error?.constructor.name).toBe('FloraApiError');
 		const [request] = requestsTo(sim, 'api');
+		expect(request.requestId).toMatch(/^req_/);
+		expect((result.error as { flora?: unknown }).flora).toMatchObject({
+			status: 404,
+			code: 'not_found',
+			requestId: request.requestId,
+		});
+		expect((result.error as { httpCode?: string }).httpCode).toBe('404');
+		const description = String((result.error as { description?: string }).description);
+		expect(description).toContain('FLORA answered 404 not_found.');
+		expect(description).toContain('for ones this key cannot see');
 		expect(description).toContain(`Request ID: ${request.requestId}.`);
 		expect((result.error as { context?: { itemIndex?: number } }).context?.itemIndex).toBe(0);
 	});
@@ -53,7 +61,7 @@ describe('Get an asset', () => {
 		const [hidden] = sim.seedAssets(1, { workspace_id: 'ws_someone_else' });
 		const result = await runFlora(sim, { parameters: getParams(hidden.asset_id) });
 		expect(result.error?.message).toBe(
-			`Asset ${hidden.asset_id} was not found or is not accessible`,
+			`FLORA: Asset ${hidden.asset_id} was not found or is not accessible`,
 		);
 		expect(JSON.stringify(result.items)).not.toContain('ws_someone_else');
 	});
@@ -70,18 +78,23 @@ describe('Get an asset', () => {
 			nodeSettings: { continueOnFail: true },
 		});
 		expect(result.error).toBeUndefined();
-		expect(result.items.map((i) => i.json.asset_id ?? i.json.error)).toEqual([
+		expect(result.items.map((i) => i.json.asset_id ?? i.json.message)).toEqual([
 			a.asset_id,
-			'Asset asset_gone was not found or is not accessible',
+			'FLORA: Asset asset_gone was not found or is not accessible',
 			b.asset_id,
 		]);
+		expect(result.items[1].json.error).toMatchObject({
+			code: 'not_found',
+			http_code: 404,
+			request_id: expect.stringMatching(/^req_/),
+		});
 		expect(pairedIndexes(result.items)).toEqual([0, 1, 2]);
 	});
 
 	it('keeps an ID with slashes inside the one asset path', async () => {
 		const result = await runFlora(sim, { parameters: getParams('asset_x/../../workspaces') });
 		expect(result.error?.message).toBe(
-			'Asset asset_x/../../workspaces was not found or is not accessible',
+			'FLORA: Asset asset_x/../../workspaces was not found or is not accessible',
 		);
 		const [request] = requestsTo(sim, 'api');
 		expect(request.path).toBe('/assets/asset_x%2F..%2F..%2Fworkspaces');

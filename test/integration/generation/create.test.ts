@@ -191,8 +191,9 @@ describe('Runs that fail', () => {
 		// The error output holds the input item's json, the error and what is known of the run.
 		expect(failed[0].json).toEqual({
 			n: 1,
-			error: `FLORA run ${failedRun.run_id} failed: GPU_PROVIDER_ERROR (The GPU provider failed while generating.)`,
-			details: {
+			message: `FLORA run ${failedRun.run_id} failed: GPU_PROVIDER_ERROR (The GPU provider failed while generating.)`,
+			error: {
+				message: `FLORA run ${failedRun.run_id} failed: GPU_PROVIDER_ERROR (The GPU provider failed while generating.)`,
 				description: expect.stringMatching(/Try again later/),
 				run_id: failedRun.run_id,
 				status: 'failed',
@@ -210,7 +211,7 @@ describe('Runs that fail', () => {
 		});
 		expect(regular.outputs).toHaveLength(1);
 		expect(pairedIndexes(regular.items)).toEqual([0, 1, 2]);
-		expect(regular.items[1].json.error).toMatch(/failed: GPU_PROVIDER_ERROR/);
+		expect(regular.items[1].json.message).toMatch(/failed: GPU_PROVIDER_ERROR/);
 		expect(regular.items[2].json.status).toBe('completed');
 	});
 });
@@ -312,13 +313,24 @@ describe('Never two paid runs for one item', () => {
 		});
 	});
 
-	it('uses the Idempotency Key option as the key of the start request', async () => {
-		await runFlora(sim, {
-			parameters: generationParams({
-				options: { idempotencyKey: '={{ "gen-" + $json.id }}', downloadOutputs: false },
-			}),
-			items: [{ json: { id: 'a1' } }],
-		});
-		expect(generateRequests()[0].idempotencyKey).toBe('gen-a1');
+	it("derives the start request's key from the Idempotency Key option, the same in every execution", async () => {
+		const run = async (executionId: string) =>
+			await runFlora(sim, {
+				parameters: generationParams({
+					options: { idempotencyKey: '={{ "gen-" + $json.id }}', downloadOutputs: false },
+				}),
+				items: [{ json: { id: 'a1' } }],
+				executionId,
+				// The same workflow and node in both executions, as in n8n.
+				workflowId: 'wf-keys',
+				nodeSettings: { id: 'flora-node' },
+			});
+		await run('exec-1');
+		const first = generateRequests()[0].idempotencyKey;
+		expect(first).toMatch(/^n8n_[0-9a-f]{48}$/);
+		sim.reset();
+		await run('exec-2');
+		// "Retry execution" sends the same key: FLORA answers 409 and the run is picked up.
+		expect(generateRequests()[0].idempotencyKey).toBe(first);
 	});
 });

@@ -23,6 +23,9 @@ export interface FloraRun {
 	baseUrl?: string;
 	abortAfterMs?: number;
 	executionId?: string;
+	workflowId?: string;
+	/** 'dist' runs the built package: its own module state, as in another n8n process. */
+	from?: 'sources' | 'dist';
 }
 
 export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult> {
@@ -34,6 +37,8 @@ export async function runFlora(sim: Simulator, run: FloraRun): Promise<RunResult
 		nodeSettings: run.nodeSettings,
 		abortAfterMs: run.abortAfterMs,
 		executionId: run.executionId,
+		workflowId: run.workflowId,
+		from: run.from,
 		credentials: {
 			floraApi: { apiKey: run.apiKey ?? sim.apiKey, baseUrl: run.baseUrl ?? sim.apiBaseUrl },
 		},

@@ -75,6 +75,8 @@ export interface RunOptions {
 	/** continueOnFail / onError, retryOnFail, maxTries, waitBetweenTries, name... */
 	nodeSettings?: Partial<INode>;
 	executionId?: string;
+	/** Defaults to one derived from the execution ID; set it to run one workflow in several executions. */
+	workflowId?: string;
 	/** Cancel the execution this many ms after it starts, as n8n's "stop execution" does. */
 	abortAfterMs?: number;
 	/** `dist` runs the classes n8n's PackageDirectoryLoader loads from the built package. */
@@ -209,7 +211,7 @@ function toError(recorded: unknown): Error | undefined {
 
 export async function runNode(opts: RunOptions): Promise<RunResult> {
 	const executionId = opts.executionId ?? randomUUID();
-	const workflowId = `harness-${executionId}`;
+	const workflowId = opts.workflowId ?? `harness-${executionId}`;
 	const mode: WorkflowExecuteMode = 'manual';
 
 	const packaged = opts.from === 'dist' ? await loadPackageFromDist() : undefined;

@@ -104,7 +104,7 @@ describe('Flora as an AI agent tool', () => {
 		]);
 		const error = await get.invoke({ asset_id: 'asset_missing' }).catch((e: unknown) => e as Error);
 		expect((error as Error).message).toMatch(
-			/^Asset asset_missing was not found or is not accessible\n\nDetails: FLORA answers 404/,
+			/^FLORA: Asset asset_missing was not found or is not accessible\n\nDetails: FLORA answered 404 not_found\./,
 		);
 	});
 

@@ -37,9 +37,15 @@ describe('Create a project', () => {
 		expect(await named('Launch Film')).toEqual([result.items[0].json]);
 	});
 
-	it('sends the Idempotency Key option as it is', async () => {
-		const result = await create({ options: { idempotencyKey: 'launch-film-2026' } });
-		expect(result.requests[0].idempotencyKey).toBe('launch-film-2026');
+	it('derives a key from the Idempotency Key option that stays the same across executions', async () => {
+		// The same workflow and node in both executions, as in n8n.
+		const same = { workflowId: 'wf-keys', nodeSettings: { id: 'flora-node' } };
+		const first = await create({ options: { idempotencyKey: 'launch-film-2026' } }, same);
+		const second = await create({ options: { idempotencyKey: 'launch-film-2026' } }, same);
+		expect(first.requests[0].idempotencyKey).toMatch(/^n8n_[0-9a-f]{48}$/);
+		expect(second.requests[0].idempotencyKey).toBe(first.requests[0].idempotencyKey);
+		// The second execution's create was answered 409 and found the first one's project.
+		expect(second.items[0].json.project_id).toBe(first.items[0].json.project_id);
 	});
 
 	it('creates one project per item, each with its own key, even when the items share a name', async () => {
@@ -126,7 +132,7 @@ describe('Create a project', () => {
 				nodeSettings: { continueOnFail: true },
 			},
 		);
-		expect(result.items.map((i) => i.json.project_id ?? i.json.error)).toEqual([
+		expect(result.items.map((i) => i.json.project_id ?? i.json.message)).toEqual([
 			expect.stringMatching(/^prj_/),
 			'FLORA: Workspace not found.',
 		]);

@@ -60,10 +60,9 @@ describe('Get a project', () => {
 			items: [{ json: { v: 'prj_gone' } }, { json: { v: project.project_id } }],
 			nodeSettings: { continueOnFail: true },
 		});
-		expect(result.items.map((i) => i.json.project_id ?? i.json.code)).toEqual([
-			'not_found',
-			project.project_id,
-		]);
+		expect(
+			result.items.map((i) => i.json.project_id ?? (i.json.error as { code?: string }).code),
+		).toEqual(['not_found', project.project_id]);
 		expect(pairedIndexes(result.items)).toEqual([0, 1]);
 	});
 

@@ -83,8 +83,12 @@ describe('Get a run', () => {
 			items: [{ json: { v: 'run_gone' } }, { json: { v: runId } }],
 			nodeSettings: { continueOnFail: true },
 		});
-		expect(result.items.map((i) => i.json.run_id ?? i.json.code)).toEqual(['not_found', runId]);
-		expect(result.items[0].json.request_id).toBe(result.requests[0].requestId);
+		expect(
+			result.items.map((i) => i.json.run_id ?? (i.json.error as { code?: string }).code),
+		).toEqual(['not_found', runId]);
+		expect((result.items[0].json.error as { request_id?: string }).request_id).toBe(
+			result.requests[0].requestId,
+		);
 		expect(pairedIndexes(result.items)).toEqual([0, 1]);
 	});
 
@@ -98,8 +102,13 @@ describe('Get a run', () => {
 		expect(result.outputs[0].map((i) => i.json.run_id)).toEqual([runId]);
 		expect(result.outputs[1]).toHaveLength(1);
 		expect(result.outputs[1][0].json).toMatchObject({
-			error: 'FLORA: Run not found.',
-			details: { code: 'not_found', http_code: 404, request_id: result.requests[1].requestId },
+			message: 'FLORA: Run not found.',
+			error: {
+				message: 'FLORA: Run not found.',
+				code: 'not_found',
+				http_code: 404,
+				request_id: result.requests[1].requestId,
+			},
 			// n8n adds the input item's fields to an item on the error output.
 			v: 'run_gone',
 		});

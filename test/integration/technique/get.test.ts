@@ -63,14 +63,12 @@ describe('Get a technique', () => {
 			nodeSettings: { continueOnFail: true },
 		});
 		expect(result.error).toBeUndefined();
-		expect(result.items.map((i) => i.json.technique_id ?? i.json.code)).toEqual([
-			'tech_caption_writer',
-			'not_found',
-		]);
+		expect(
+			result.items.map((i) => i.json.technique_id ?? (i.json.error as { code?: string }).code),
+		).toEqual(['tech_caption_writer', 'not_found']);
 		expect(result.items[1].json).toMatchObject({
-			error: 'FLORA: Technique not found.',
-			http_code: 404,
-			request_id: result.requests[1].requestId,
+			message: 'FLORA: Technique not found.',
+			error: { http_code: 404, request_id: result.requests[1].requestId },
 		});
 		expect(pairedIndexes(result.items)).toEqual([0, 1]);
 	});

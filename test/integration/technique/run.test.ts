@@ -199,7 +199,7 @@ describe('Technique → Run', () => {
 		});
 		expect(result.error).toBeUndefined();
 		expect(pairedIndexes(result.items)).toEqual([0, 1, 2]);
-		expect(result.items[1].json.error).toBe('This item has no binary field "missing"');
+		expect(result.items[1].json.message).toBe('This item has no binary field "missing"');
 		expect(sim.gen.runs()).toHaveLength(2);
 		expect(result.items.map((i) => i.json.status)).toEqual(['completed', undefined, 'completed']);
 	});

@@ -90,9 +90,20 @@ describe('Keys of the run starts', () => {
 		getWorkflowDataProxy: () => ({ $runIndex: 0 }),
 	} as unknown as IExecuteFunctions;
 
-	it('use the user key as is for the start, and scope binary inputs apart', () => {
-		expect(idempotencyKey(context, 0, 'generate', 'mine')).toBe('mine');
-		expect(idempotencyKey(context, 0, 'technique-run', 'mine')).toBe('mine');
+	it('keep a user key stable across executions and items, and scope binary inputs apart', () => {
+		const otherExecution = {
+			...context,
+			getExecutionId: () => 'e2',
+		} as unknown as IExecuteFunctions;
+		expect(idempotencyKey(context, 0, 'generate', 'mine')).toBe(
+			idempotencyKey(otherExecution, 3, 'generate', 'mine'),
+		);
+		expect(idempotencyKey(context, 0, 'technique-run', 'mine')).toBe(
+			idempotencyKey(otherExecution, 3, 'technique-run', 'mine'),
+		);
+		expect(idempotencyKey(context, 0, 'generate', 'mine')).not.toBe(
+			idempotencyKey(context, 0, 'technique-run', 'mine'),
+		);
 		const keys = [
 			idempotencyKey(context, 0, 'generate'),
 			idempotencyKey(context, 0, 'technique-run'),

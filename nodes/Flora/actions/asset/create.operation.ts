@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'crypto';
 import type {
 	IDataObject,
 	IExecuteFunctions,
@@ -33,7 +34,14 @@ import {
 	floraApiTryRequest,
 } from '../../transport';
 import type { MutationKind } from '../../transport/idempotency';
-import { createOnce, findCreatedAsset, idempotencyKey } from '../../transport/idempotency';
+import {
+	idempotencyKey,
+	recallCreated,
+	recoverCreatedAsset,
+	rememberCompleted,
+	rememberCreated,
+	wasCompleted,
+} from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
 import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
 
@@ -267,6 +275,21 @@ const EXPIRY_MARGIN_MS = 60_000;
 const POLL_SCHEDULE_MS = [250, 500, 1000];
 const POLL_MAX_MS = 2000;
 
+/** The key and request of an item, so items sharing a user key are caught before any request. */
+export function itemKey(item: CreateItem) {
+	if (!item.userKey) return undefined;
+	const { upload } = item;
+	return {
+		key: item.userKey,
+		scope: String(item.body.workspace_id),
+		request: JSON.stringify([
+			item.source,
+			item.body,
+			upload ? [upload.fileName, upload.contentType, upload.size] : null,
+		]),
+	};
+}
+
 /** Creates one asset: reserve, upload, complete, wait for ready. */
 export async function execute(
 	this: IExecuteFunctions,
@@ -319,17 +342,40 @@ export async function createAsset(
 	item: CreateItem,
 	options: { keyKind?: MutationKind; onReserved?: (assetId: string) => void } = {},
 ): Promise<IDataObject> {
-	const createKey = idempotencyKey(this, itemIndex, options.keyKind ?? 'create', item.userKey);
-	const reservation = await reserve.call(this, itemIndex, item, createKey);
+	const scope = String(item.body.workspace_id);
+	const createKey = idempotencyKey(
+		this,
+		itemIndex,
+		options.keyKind ?? 'create',
+		item.userKey,
+		undefined,
+		scope,
+	);
+	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
 	const assetId = String(reservation.asset_id);
 	options.onReserved?.(assetId);
 
 	if (item.source === 'signedUrl') return reservation;
 
 	let asset = reservation;
-	if (item.source === 'binary' && item.upload && reservation.status !== 'ready') {
-		await uploadWithFreshForms.call(this, itemIndex, item, reservation);
-		asset = await complete.call(this, itemIndex, item, assetId);
+	let uploaded = reservation.status === 'ready' || wasCompleted(assetId);
+	if (
+		!uploaded &&
+		item.source === 'binary' &&
+		reservation.status === 'pending_upload' &&
+		foundAgain.has(reservation)
+	) {
+		// Found again, made by another process or an earlier execution: its upload may
+		// already be in. Completing tells: FLORA refuses it when nothing was uploaded.
+		const completed = await completeIfUploaded.call(this, itemIndex, item, assetId, scope);
+		if (completed) {
+			asset = completed;
+			uploaded = true;
+		}
+	}
+	if (item.source === 'binary' && item.upload && !uploaded) {
+		const form = await uploadWithFreshForms.call(this, itemIndex, item, reservation, scope);
+		asset = await complete.call(this, itemIndex, item, assetId, form, scope);
 	}
 	if (item.waitForReady && asset.status !== 'ready') {
 		asset = await waitUntilReady.call(this, itemIndex, assetId, item.waitTimeoutMs);
@@ -338,31 +384,116 @@ export async function createAsset(
 	return asset;
 }
 
+/** An answer that should describe an asset but has no asset_id (a proxy's page, say). */
+function assetIdOf(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	body: IDataObject,
+	call: string,
+): string {
+	const assetId = body.asset_id;
+	if (typeof assetId === 'string' && assetId) return assetId;
+	throw itemError(
+		context,
+		itemIndex,
+		`FLORA's answer to ${call} has no asset_id`,
+		'The answer did not come from the FLORA API as expected; check the Base URL of the Flora API credential (https://app.flora.ai/api/v1) and any proxy in between. Nothing else was sent for this item.',
+	);
+}
+
 /** POST /assets, or, after a lost answer, the asset that FLORA already made for this key. */
 async function reserve(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateItem,
 	key: string,
+	startedAt: number,
 ): Promise<IDataObject> {
-	return await createOnce.call(this, itemIndex, {
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
 		path: '/assets',
 		body: item.body,
-		key,
-		idField: 'asset_id',
-		thing: 'asset',
-		lookFor: `workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}"`,
-		find: async (startedAt) => await findCreatedAsset.call(this, itemIndex, item, startedAt),
+		idempotencyKey: key,
+		itemIndex,
 	});
+	if (outcome.ok) {
+		rememberCreated(key, assetIdOf(this, itemIndex, outcome.body, 'POST /assets'));
+		return outcome.body;
+	}
+	if (outcome.error.code !== 'idempotency_duplicate') {
+		throw new FloraApiError(this, outcome.error, itemIndex);
+	}
+	const remembered = recallCreated(key) !== undefined;
+	const recovered = await recoverCreatedAsset.call(this, itemIndex, item, key, startedAt, {
+		stableKey: item.userKey !== undefined,
+	});
+	if (recovered) {
+		rememberCreated(key, assetIdOf(this, itemIndex, recovered, 'GET /assets/{id}'));
+		// Only a user key's asset may come from an earlier execution or another process.
+		if (!remembered && item.userKey !== undefined) foundAgain.add(recovered);
+		return recovered;
+	}
+	throw itemError(
+		this,
+		itemIndex,
+		'FLORA already accepted this create request, but the asset it made could not be identified',
+		`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${key}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name ?? item.body.source)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+	);
 }
 
-/** Uploads the bytes; each failure or expiry gets a fresh single-use form from /retry. */
+/** A fresh single-use upload form from POST /assets/{id}/retry. */
+async function freshForm(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	assetId: string,
+	scope: string,
+): Promise<UploadForm> {
+	// Each request for a form gets a key of its own: a rerun of the node must not
+	// collide with the forms an earlier run asked for. A lost answer that comes
+	// back as 409 only means that form is gone; ask once more with a new key.
+	for (let request = 1; ; request++) {
+		const outcome = await floraApiTryRequest.call(this, {
+			method: 'POST',
+			path: `/assets/${encodeURIComponent(assetId)}/retry`,
+			idempotencyKey: idempotencyKey(
+				this,
+				itemIndex,
+				`retry-${randomUUID()}`,
+				item.userKey,
+				assetId,
+				scope,
+			),
+			itemIndex,
+		});
+		if (!outcome.ok) {
+			if (outcome.error.code === 'idempotency_duplicate' && request < 2) continue;
+			throw new FloraApiError(this, outcome.error, itemIndex);
+		}
+		const form = readUploadForm(outcome.body);
+		if (!form) {
+			throw itemError(
+				this,
+				itemIndex,
+				`FLORA issued no upload form for asset ${assetId}`,
+				'The answer to POST /assets/{id}/retry had neither upload nor upload_url. Try again later.',
+			);
+		}
+		return form;
+	}
+}
+
+/**
+ * Uploads the bytes; each failure or expiry gets a fresh single-use form from
+ * /retry. Gives back the form the host accepted.
+ */
 async function uploadWithFreshForms(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateItem,
 	reservation: IDataObject,
-): Promise<void> {
+	scope: string,
+): Promise<UploadForm> {
 	const assetId = String(reservation.asset_id);
 	const signal = cancelSignalOf(this);
 	let form: UploadForm | undefined = readUploadForm(reservation);
@@ -370,21 +501,7 @@ async function uploadWithFreshForms(
 
 	for (let attempt = 1; attempt <= MAX_UPLOAD_ATTEMPTS; attempt++) {
 		if (!form || (form.expiresAt !== undefined && form.expiresAt - Date.now() < EXPIRY_MARGIN_MS)) {
-			const renewed = await floraApiRequest.call(this, {
-				method: 'POST',
-				path: `/assets/${encodeURIComponent(assetId)}/retry`,
-				idempotencyKey: idempotencyKey(this, itemIndex, `retry-${attempt}`, item.userKey, assetId),
-				itemIndex,
-			});
-			form = readUploadForm(renewed);
-			if (!form) {
-				throw itemError(
-					this,
-					itemIndex,
-					`FLORA issued no upload form for asset ${assetId}`,
-					'The answer to POST /assets/{id}/retry had neither upload nor upload_url. Try again later.',
-				);
-			}
+			form = await freshForm.call(this, itemIndex, item, assetId, scope);
 		}
 		const failure = await sendToUploadHost
 			.call(this, form, item.upload as UploadSource, signal)
@@ -392,13 +509,16 @@ async function uploadWithFreshForms(
 				() => undefined,
 				(error: unknown) => error,
 			);
-		if (failure === undefined) return;
+		if (failure === undefined) return form;
 		if (signal?.aborted) throw new FloraCancelledError();
 		if (!(failure instanceof UploadFailedError) || !failure.retryable) {
 			throw itemError(
 				this,
 				itemIndex,
 				`The upload of asset ${assetId} failed: ${(failure as Error).message}`,
+				failure instanceof UploadFailedError && failure.statusCode !== undefined
+					? 'The upload host refused this file; a fresh form would not change that. Check the file against your FLORA plan (size limit, allowed types). The asset stays pending in FLORA.'
+					: undefined,
 			);
 		}
 		lastError = failure;
@@ -413,25 +533,82 @@ async function uploadWithFreshForms(
 	);
 }
 
+/** Tells FLORA the upload on `form` is done. The key belongs to that upload, not to the asset. */
 async function complete(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	item: CreateItem,
 	assetId: string,
+	form: UploadForm,
+	scope: string,
 ): Promise<IDataObject> {
 	const path = `/assets/${encodeURIComponent(assetId)}`;
 	const outcome = await floraApiTryRequest.call(this, {
 		method: 'POST',
 		path: `${path}/complete`,
-		idempotencyKey: idempotencyKey(this, itemIndex, 'complete', item.userKey, assetId),
+		idempotencyKey: idempotencyKey(
+			this,
+			itemIndex,
+			`complete-${formId(form)}`,
+			item.userKey,
+			assetId,
+			scope,
+		),
 		itemIndex,
 	});
-	if (outcome.ok) return outcome.body;
-	// An earlier try completed it and its answer was lost: read the asset instead.
+	if (outcome.ok) {
+		rememberCompleted(assetId);
+		return outcome.body;
+	}
+	// An earlier try of this same call completed it and its answer was lost: read the asset instead.
 	if (outcome.error.code === 'idempotency_duplicate') {
+		rememberCompleted(assetId);
 		return await floraApiRequest.call(this, { method: 'GET', path, itemIndex });
 	}
 	throw new FloraApiError(this, outcome.error, itemIndex);
+}
+
+/**
+ * POST /complete for an asset found again whose upload may already be in: the
+ * asset when FLORA accepts, undefined when FLORA answers that no upload arrived.
+ */
+async function completeIfUploaded(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	assetId: string,
+	scope: string,
+): Promise<IDataObject | undefined> {
+	const outcome = await floraApiTryRequest.call(this, {
+		method: 'POST',
+		path: `/assets/${encodeURIComponent(assetId)}/complete`,
+		idempotencyKey: idempotencyKey(
+			this,
+			itemIndex,
+			`complete-found-${randomUUID()}`,
+			item.userKey,
+			assetId,
+			scope,
+		),
+		itemIndex,
+	});
+	if (outcome.ok) {
+		rememberCompleted(assetId);
+		return outcome.body;
+	}
+	if (outcome.error.status === 400 || outcome.error.status === 409) return undefined;
+	throw new FloraApiError(this, outcome.error, itemIndex);
+}
+
+// Assets that reserve() found by searching, not ones this process made.
+const foundAgain = new WeakSet<IDataObject>();
+
+/** Names one issued form: its target and fields (which carry its single-use token). */
+function formId(form: UploadForm): string {
+	return createHash('sha256')
+		.update(JSON.stringify([form.method, form.url, form.fields]))
+		.digest('hex')
+		.slice(0, 16);
 }
 
 async function waitUntilReady(

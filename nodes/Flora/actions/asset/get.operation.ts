@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { assetIdField } from '../../helpers/descriptions';
-import { itemError } from '../../helpers/errors';
 import { validateAssetId } from '../../helpers/validation';
 import { FloraApiError, floraApiTryRequest } from '../../transport';
 
@@ -33,11 +32,14 @@ export async function execute(
 	});
 	if (outcome.ok) return [{ json: outcome.body }];
 	if (outcome.error.status === 404) {
-		throw itemError(
+		// FLORA's code, status and request ID stay; the message names the asset.
+		throw new FloraApiError(
 			this,
+			{
+				...outcome.error,
+				message: `Asset ${assetId} was not found or is not accessible`,
+			},
 			itemIndex,
-			`Asset ${assetId} was not found or is not accessible`,
-			`FLORA answers 404 both for assets that do not exist and for assets outside this API key's workspace. Check the ID and the credential.${outcome.error.requestId ? ` Request ID: ${outcome.error.requestId}.` : ''}`,
 		);
 	}
 	throw new FloraApiError(this, outcome.error, itemIndex);
