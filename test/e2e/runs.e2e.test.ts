@@ -3,7 +3,7 @@
  * FLORA_E2E_LINES), run by n8n's own CLI against the FLORA simulator. A photo read from
  * disk goes through Technique → Run (uploaded as an asset first) and the generated image
  * is written back to disk; Generation → Create with typed model parameters; the shipped
- * example workflow "photo → technique → outputs".
+ * example workflow "photo → technique → outputs"; Asset → Download into filesystem mode.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -111,6 +111,16 @@ function lineSuite(version: string, line: N8nLine) {
 			options: {},
 		}),
 	]);
+	const downloadWf = workflow('floraE2eDownload', 'E2E asset download to disk', [
+		manualTrigger(),
+		flora('Flora', {
+			resource: 'asset',
+			operation: 'download',
+			assetId: '',
+			binaryPropertyName: 'data',
+		}),
+		writeFile('Write Asset', ''),
+	]);
 	let exampleWf: Workflow;
 
 	beforeAll(async () => {
@@ -139,6 +149,7 @@ function lineSuite(version: string, line: N8nLine) {
 		n8n = await N8nHome.create({ install, workDir: dir, filesDir: files });
 		await n8n.installPackage(process.env.FLORA_E2E_TARBALL as string);
 		await n8n.importCredentials([simulatorCredential(sim.apiBaseUrl, sim.apiKey)]);
+		downloadWf.nodes[2].parameters.fileName = join(files, 'downloaded.png');
 		await n8n.importWorkflows([techniqueWf, generationWf, exampleWf]);
 	}, 300_000);
 
@@ -190,5 +201,34 @@ function lineSuite(version: string, line: N8nLine) {
 		expect(exec.items('Flora: Run Technique')[0].json.run_id).toBe(run.run_id);
 		const written = readFileSync(join(files, `flora-${run.run_id}.png`));
 		expect(sha256(written)).toBe((await sim.gen.file(run.outputs[0].url)).sha256);
+	});
+
+	test("Asset → Download streams a FLORA asset's file into filesystem mode and onto disk", async () => {
+		// The asset's url on the simulator's file origin, so its bytes can be served.
+		sim.configure({ assetUrlStyle: 'cdn' });
+		try {
+			const [asset] = sim.seedAssets(1, {
+				name: 'hero.png',
+				content_type: 'image/png',
+				size_bytes: 3_000_000,
+			});
+			downloadWf.nodes[1].parameters.assetId = asset.asset_id;
+			downloadWf.versionId = randomUUID();
+			await n8n.importWorkflows([downloadWf]);
+			const exec = await n8n.execute(downloadWf.id);
+			expectSuccess(exec);
+			const [item] = exec.items('Flora');
+			expect(item.json.asset_id).toBe(asset.asset_id);
+			expect(String(item.binary?.data?.id)).toMatch(/^filesystem/);
+			expect(item.binary?.data).toMatchObject({ fileName: 'hero.png', mimeType: 'image/png' });
+			const file = await sim.gen.assetFile(asset.asset_id);
+			const written = readFileSync(join(files, 'downloaded.png'));
+			expect(written.length).toBe(3_000_000);
+			expect(sha256(written)).toBe(file!.sha256);
+			// The file host never saw the API key.
+			expect(sim.record.downloads.filter((d) => d.hasAuthorization)).toEqual([]);
+		} finally {
+			sim.configure({ assetUrlStyle: 'imagekit' });
+		}
 	});
 }

@@ -313,6 +313,37 @@ describe('Never two paid runs for one item', () => {
 		});
 	});
 
+	it('refuses items that share an Idempotency Key for different prompts, before any request', async () => {
+		const result = await runFlora(sim, {
+			parameters: generationParams({
+				prompt: '={{ $json.prompt }}',
+				options: { idempotencyKey: 'order-7', downloadOutputs: false },
+			}),
+			items: [{ json: { prompt: 'A red vase' } }, { json: { prompt: 'A blue vase' } }],
+		});
+		expect(result.error?.message).toBe(
+			'Items 1 and 2 use the same Idempotency Key "order-7" for different requests',
+		);
+		expect(sim.record.requests.filter((r) => r.method === 'POST')).toEqual([]);
+		expect(sim.gen.runs()).toHaveLength(0);
+	});
+
+	it('gives identical items sharing an Idempotency Key one run', async () => {
+		const result = await runFlora(sim, {
+			parameters: generationParams({
+				options: { idempotencyKey: 'order-8', downloadOutputs: false },
+			}),
+			items: [{ json: {} }, { json: {} }],
+		});
+		expect(result.error).toBeUndefined();
+		expect(sim.gen.runs()).toHaveLength(1);
+		expect(result.items.map((i) => i.json.run_id)).toEqual([
+			sim.gen.runs()[0].run_id,
+			sim.gen.runs()[0].run_id,
+		]);
+		expect(pairedIndexes(result.items)).toEqual([0, 1]);
+	});
+
 	it("derives the start request's key from the Idempotency Key option, the same in every execution", async () => {
 		const run = async (executionId: string) =>
 			await runFlora(sim, {

@@ -33,6 +33,7 @@ import {
 } from '../../helpers/validation';
 import type { RunStartRequest } from '../../transport/idempotency';
 import { idempotencyKey } from '../../transport/idempotency';
+import type { ItemKey } from '../types';
 
 export const GENERATION_TYPES = ['image', 'video', 'audio', 'text'] as const;
 
@@ -229,6 +230,16 @@ async function modelParameters(
 	return params;
 }
 
+/** Items sharing a user key must ask for the same generation (checked by the router). */
+export function itemKey(item: GenerationItem): ItemKey | undefined {
+	if (!item.behaviour.userKey) return undefined;
+	return {
+		key: item.behaviour.userKey,
+		scope: String(item.body.workspace_id),
+		request: JSON.stringify(item.body),
+	};
+}
+
 /** Starts the generation (once, whatever happens to the answer) and waits for it. */
 export async function execute(
 	this: IExecuteFunctions,
@@ -236,7 +247,14 @@ export async function execute(
 	item: GenerationItem,
 	progress: ItemProgress,
 ): Promise<INodeExecutionData[]> {
-	const key = idempotencyKey(this, itemIndex, 'generate', item.behaviour.userKey);
+	const key = idempotencyKey(
+		this,
+		itemIndex,
+		'generate',
+		item.behaviour.userKey,
+		undefined,
+		String(item.body.workspace_id),
+	);
 	const runPath = (id: string) => `/runs/${encodeURIComponent(id)}`;
 	const accepted = await startRunOnce.call(this, itemIndex, {
 		path: '/generate',

@@ -13,6 +13,7 @@ import {
 	validateWorkspaceId,
 } from '../../helpers/validation';
 import { createOnce, findCreatedProject, idempotencyKey } from '../../transport/idempotency';
+import type { ItemKey } from '../types';
 
 const properties: INodeProperties[] = [
 	{
@@ -67,6 +68,12 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	return { body: { name, workspace_id: workspaceId }, userKey };
 }
 
+/** Items sharing a user key must create the same project (checked by the router). */
+export function itemKey(item: CreateProject): ItemKey | undefined {
+	if (!item.userKey) return undefined;
+	return { key: item.userKey, scope: item.body.workspace_id, request: JSON.stringify(item.body) };
+}
+
 /** POST /projects, or, after a lost answer, the project FLORA already made for this key. */
 export async function execute(
 	this: IExecuteFunctions,
@@ -76,7 +83,14 @@ export async function execute(
 	const project = await createOnce.call(this, itemIndex, {
 		path: '/projects',
 		body: item.body,
-		key: idempotencyKey(this, itemIndex, 'project-create', item.userKey),
+		key: idempotencyKey(
+			this,
+			itemIndex,
+			'project-create',
+			item.userKey,
+			undefined,
+			item.body.workspace_id,
+		),
 		idField: 'project_id',
 		thing: 'project',
 		lookFor: `workspace ${item.body.workspace_id} for a project named "${item.body.name}"`,

@@ -37,6 +37,7 @@ import type { MutationKind, RunStartRequest } from '../../transport/idempotency'
 import { idempotencyKey } from '../../transport/idempotency';
 import type { UploadSource } from '../../transport/upload';
 import { binaryAssetItem, createAsset } from '../asset/create.operation';
+import type { ItemKey } from '../types';
 
 const properties: INodeProperties[] = [
 	{
@@ -225,6 +226,21 @@ async function binaryInput(
 	return upload;
 }
 
+/** Items sharing a user key must make the same run (checked by the router). */
+export function itemKey(item: TechniqueRunItem): ItemKey | undefined {
+	if (!item.behaviour.userKey) return undefined;
+	const inputs = item.inputs.map((input) =>
+		'upload' in input
+			? [input.id, input.upload.fileName, input.upload.contentType, input.upload.size]
+			: [input.id, input.value],
+	);
+	return {
+		key: item.behaviour.userKey,
+		scope: item.workspaceId,
+		request: JSON.stringify([item.technique.technique_id, item.projectId ?? null, inputs]),
+	};
+}
+
 /** Uploads binary inputs as assets, starts the run (once) and waits for it. */
 export async function execute(
 	this: IExecuteFunctions,
@@ -269,7 +285,14 @@ export async function execute(
 	}
 
 	const techniqueId = item.technique.technique_id;
-	const key = idempotencyKey(this, itemIndex, 'technique-run', item.behaviour.userKey);
+	const key = idempotencyKey(
+		this,
+		itemIndex,
+		'technique-run',
+		item.behaviour.userKey,
+		undefined,
+		item.workspaceId,
+	);
 	const body: IDataObject = {
 		workspace_id: item.workspaceId,
 		inputs,
