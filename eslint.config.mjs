@@ -1,7 +1,8 @@
 import { config } from '@n8n/node-cli/eslint';
 
-// n8n's own community-node lint config (the one `n8n-node lint` and the
-// verification check use), with nothing switched off.
+// n8n's own community-node lint config (@n8n/node-cli's, which carries the
+// community-nodes plugin that n8n's verification applies); only the author rule
+// is lowered, see below.
 export default [
 	...config,
 	{
