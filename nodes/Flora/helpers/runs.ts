@@ -12,7 +12,13 @@ import { isToolExecution } from './binary';
 import type { ItemProgress } from './errors';
 import { itemError } from './errors';
 import { runOutputsToBinary } from './outputs';
-import { LIMITS, optionalText, validateNumberInRange, validateSourceUrl } from './validation';
+import {
+	LIMITS,
+	optionalText,
+	validateIdempotencyKey,
+	validateNumberInRange,
+	validateSourceUrl,
+} from './validation';
 import { waitFor } from './wait';
 
 // What Generation → Create and Technique → Run share: the options, waiting
@@ -131,15 +137,7 @@ export function readRunBehaviour(context: IExecuteFunctions, itemIndex: number):
 			'Set Options → Wait Mode to Poll. To be called back instead, set Options → Callback URL to the address of a Flora Trigger and turn off Wait for Completion.',
 		);
 	}
-	const userKey = optionalText(context, itemIndex, 'Idempotency Key', options.idempotencyKey);
-	if (userKey !== undefined && userKey.length > LIMITS.idempotencyKeyLength) {
-		throw itemError(
-			context,
-			itemIndex,
-			`Idempotency Key is ${userKey.length} characters long; the most FLORA accepts is ${LIMITS.idempotencyKeyLength}`,
-			'Use a shorter value, for example a hash of the longer one.',
-		);
-	}
+	const userKey = validateIdempotencyKey(context, itemIndex, options.idempotencyKey);
 	const timeout = validateNumberInRange(
 		context,
 		itemIndex,
