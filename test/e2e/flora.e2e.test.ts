@@ -627,7 +627,7 @@ function lineSuite(version: string, line: N8nLine) {
 	);
 
 	scenario(
-		'(j) On Error → Continue: every operation keeps failed items on its one output, as {error, details}',
+		'(j) On Error → Continue: every operation keeps failed items on its one output, as {message, error}',
 		async () => {
 			arrangeOnError();
 			const exec = await n8n.execute(continueAllWf.id);
