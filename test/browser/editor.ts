@@ -120,11 +120,14 @@ export async function addFloraCreate(page: Page, baseUrl: string): Promise<void>
 		.getByText('Flora', { exact: true })
 		.first()
 		.click();
-	await page
-		.getByTestId('node-creator')
-		.getByText('Create an asset', { exact: true })
-		.first()
-		.click();
+	// With the trigger beside it, n8n lists Flora's triggers first and may show its
+	// actions folded under "Actions (n)": unfold them when the action is not shown.
+	const creator = page.getByTestId('node-creator');
+	const actions = creator.getByText(/^Actions \(\d+\)$/).first();
+	const create = creator.getByText('Create an asset', { exact: true }).first();
+	await actions.waitFor({ timeout: 30_000 });
+	if (!(await create.isVisible())) await actions.click();
+	await create.click();
 	await page.getByTestId('ndv').waitFor({ state: 'visible', timeout: 30_000 });
 }
 
