@@ -6,7 +6,8 @@
 import { startSimulator } from '../simulator';
 
 async function main(): Promise<void> {
-	const sim = await startSimulator({ quiet: true });
+	// Asset URLs on the simulator's own file origin, so Asset → Download can fetch them.
+	const sim = await startSimulator({ quiet: true, assetUrlStyle: 'cdn' });
 	process.stdout.write(
 		`${JSON.stringify({
 			apiBaseUrl: sim.apiBaseUrl,
