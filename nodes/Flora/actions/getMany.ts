@@ -18,12 +18,12 @@ import {
 } from '../helpers/validation';
 import { floraApiRequest, floraApiRequestAllItems } from '../transport';
 import type { FloraOperation } from './types';
+import { GENERATION_TYPES } from '../helpers/ids';
 
 // What every Get Many operation shares: Return All / Limit, a Filters collection
 // whose values become FLORA's query parameters, and the cursor pagination.
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
-export const GENERATION_TYPES = ['image', 'video', 'audio', 'text'] as const;
 
 /** Options for an options field whose values are FLORA's words, e.g. `completed` → Completed. */
 export function choicesOf(values: readonly string[]): Array<{ name: string; value: string }> {

@@ -1,5 +1,8 @@
-// FLORA's ID formats, defined once for the descriptions (resource-locator
-// validation), the checks before any request, and the pickers.
+// FLORA's ID formats and generation types, defined once for the descriptions
+// (resource-locator validation), the checks before any request, and the pickers.
+
+/** The `type` values of `POST /generate` and `GET /models?type=`. */
+export const GENERATION_TYPES = ['image', 'video', 'audio', 'text'] as const;
 
 export const ID_PREFIXES = {
 	workspace: 'ws_',

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { isFloraId } from '../helpers/ids';
+import { GENERATION_TYPES, isFloraId } from '../helpers/ids';
 import { floraApiRequest } from '../transport';
 
 // FLORA's workspace and project list entries carry no web address (spec 1.6.0), and
@@ -190,8 +190,6 @@ export async function searchTechniques(
 	return { results, paginationToken: page.next };
 }
 
-const MODEL_TYPES = ['image', 'video', 'audio', 'text'];
-
 /**
  * Models of the node's current Type (all models without one), searched here:
  * FLORA answers the whole list at once. Each entry shows its estimated credits
@@ -203,7 +201,8 @@ export async function searchModels(
 ): Promise<INodeListSearchResult> {
 	const type = this.getCurrentNodeParameter('type');
 	const qs: IDataObject = {};
-	if (typeof type === 'string' && MODEL_TYPES.includes(type)) qs.type = type;
+	if (typeof type === 'string' && (GENERATION_TYPES as readonly string[]).includes(type))
+		qs.type = type;
 	const response = await floraApiRequest.call(this, {
 		method: 'GET',
 		path: '/models',

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { itemError } from '../helpers/errors';
+import { GENERATION_TYPES } from '../helpers/ids';
 import { waitFor } from '../helpers/wait';
 import { cancelSignalOf, FloraApiError, floraApiRequest, floraApiTryRequest } from './index';
 
@@ -282,7 +283,7 @@ function modelIdOf(run: IDataObject): string | undefined {
 	return typeof run.model_id === 'string' ? run.model_id : undefined;
 }
 
-const GENERATION_TYPES = new Set(['image', 'video', 'audio', 'text']);
+const GENERATION_TYPE_SET: ReadonlySet<string> = new Set(GENERATION_TYPES);
 
 /**
  * The runs of a list (`GET /generations` or `GET /technique-runs`) that the
@@ -310,7 +311,11 @@ export function matchStartedRuns(
 		}
 		if (request.model !== undefined && modelIdOf(run) !== request.model) return false;
 		const runType = run.generation_type ?? run.type;
-		if (typeof runType === 'string' && GENERATION_TYPES.has(runType) && runType !== request.type) {
+		if (
+			typeof runType === 'string' &&
+			GENERATION_TYPE_SET.has(runType) &&
+			runType !== request.type
+		) {
 			return false;
 		}
 		if (typeof run.prompt === 'string' && run.prompt !== request.prompt) return false;

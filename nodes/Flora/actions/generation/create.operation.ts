@@ -34,8 +34,7 @@ import {
 import type { RunStartRequest } from '../../transport/idempotency';
 import { idempotencyKey } from '../../transport/idempotency';
 import type { ItemKey } from '../types';
-
-export const GENERATION_TYPES = ['image', 'video', 'audio', 'text'] as const;
+import { GENERATION_TYPES } from '../../helpers/ids';
 
 const properties: INodeProperties[] = [
 	{

@@ -1,4 +1,5 @@
-import { choicesOf, filterQuery, GENERATION_TYPES, getManyOperation } from '../getMany';
+import { GENERATION_TYPES } from '../../helpers/ids';
+import { choicesOf, filterQuery, getManyOperation } from '../getMany';
 
 export const { description, prepare, execute } = getManyOperation({
 	resource: 'model',
