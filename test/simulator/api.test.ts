@@ -577,6 +577,102 @@ describe('direct multipart create', () => {
 	});
 });
 
+describe('direct multipart create: idempotency, refusal, bytes', () => {
+	const data = pngBytes(20, 10, 3000);
+	const send = (key?: string) => {
+		const form = multipart([
+			{ name: 'workspace_id', value: 'ws_demo' },
+			{ name: 'content_type', value: 'image/png' },
+			{ name: 'file_name', value: 'd.png' },
+			{ name: 'file', value: data, filename: 'd.png', contentType: 'image/png' },
+		]);
+		return req(`${sim.apiBaseUrl}/assets`, {
+			method: 'POST',
+			headers: {
+				authorization: `Bearer ${sim.apiKey}`,
+				'content-type': form.contentType,
+				...(key ? { 'idempotency-key': key } : {}),
+			},
+			body: form.body,
+		});
+	};
+
+	it('answers 409 idempotency_duplicate to a replayed key, creating nothing more', async () => {
+		const first = await send('k-direct-1');
+		expect(first.status).toBe(201);
+		const again = await send('k-direct-1');
+		expectSpec('post', '/assets', again, 409);
+		expect(again.json.error.code).toBe('idempotency_duplicate');
+		expect(sim.assets()).toHaveLength(1);
+		expect(sim.record.duplicatesPrevented).toBe(1);
+		expect(sim.record.requests.map((r) => r.idempotencyKey)).toEqual(['k-direct-1', 'k-direct-1']);
+	});
+
+	it('keeps the bytes and serves them at the asset file path', async () => {
+		sim.configure({ assetUrlStyle: 'cdn' });
+		try {
+			const created = await send();
+			const asset = (await api.get(`/assets/${created.json.asset_id}`)).json;
+			expect(asset.url).toBe(`${sim.cdnOrigin}/assets/${asset.asset_id}/d.png`);
+			const file = await fetch(asset.url);
+			expect(file.status).toBe(200);
+			expect(Buffer.from(await file.arrayBuffer()).equals(data)).toBe(true);
+			expect(sim.assets()[0]).not.toHaveProperty('bytes');
+		} finally {
+			sim.configure({ assetUrlStyle: 'imagekit' });
+		}
+	});
+
+	it.each([
+		[404, 404, 'not_found'],
+		[405, 405, 'method_not_allowed'],
+		[415, 415, 'unsupported_media_type'],
+		['invalid_json', 400, 'invalid_json'],
+		['source_required', 400, 'input_validation_error'],
+	] as const)(
+		'directRefusal %s: answers %s %s, creates and remembers nothing',
+		async (refusal, status, code) => {
+			sim.configure({ directRefusal: refusal });
+			try {
+				const refused = await send('k-refused');
+				expect(refused.status).toBe(status);
+				expect(refused.json.error.code).toBe(code);
+				if (refusal === 'source_required') {
+					expect(refused.json.error.fields).toEqual([{ field: 'source', message: 'Required' }]);
+				}
+				expect(sim.assets()).toHaveLength(0);
+				// The JSON create is not refused, and the key was not remembered.
+				const signed = await api.post(
+					'/assets',
+					{ source: 'signed-url', workspace_id: 'ws_demo' },
+					{ 'idempotency-key': 'k-refused' },
+				);
+				expect(signed.status).toBe(201);
+			} finally {
+				sim.configure({ directRefusal: null });
+			}
+		},
+	);
+
+	it('a lostResponse fault for multipart bodies stores the asset, then drops the answer', async () => {
+		sim.inject({
+			target: 'api',
+			method: 'POST',
+			path: '/assets',
+			requestBody: 'multipart',
+			kind: 'lostResponse',
+		});
+		// A JSON create passes the fault by.
+		expect(
+			(await api.post('/assets', { source: 'signed-url', workspace_id: 'ws_demo' })).status,
+		).toBe(201);
+		await expect(send('k-lost')).rejects.toThrow(/socket hang up|ECONNRESET/);
+		expect(sim.record.requests.map((r) => r.status)).toEqual([201, 'lost']);
+		expect(sim.assets().filter((a) => a.uploaded_via === 'direct')).toHaveLength(1);
+		expect((await send('k-lost')).status).toBe(409);
+	});
+});
+
 describe('misc', () => {
 	it('answers 404 not_found for unknown routes, with a request-id', async () => {
 		const r = await api.get('/nope');

@@ -17,7 +17,7 @@ import { ALLOWED_CONTENT_TYPES, isAllowedType } from './media';
 import { boundaryOf } from './multipart';
 import type { AssetState, SimContext, UploadForm } from './store';
 import { FormReader, PUT_PATH_PREFIX, streamBody, UPLOAD_PATH } from './upload';
-import type { RecordedRequest } from './types';
+import type { DirectRefusal, RecordedRequest } from './types';
 
 interface FieldError {
 	field: string;
@@ -105,7 +105,8 @@ async function handleApi(
 
 	if (ctx.opts.latencyMs > 0) await sleep(ctx.opts.latencyMs);
 
-	const fault = ctx.faults.take('api', method, path);
+	const bodyKind = boundaryOf(headerValue(req, 'content-type')) ? 'multipart' : 'json';
+	const fault = ctx.faults.take('api', method, path, false, bodyKind);
 	if (fault) rec.fault = fault.kind;
 	switch (fault?.kind) {
 		case 'reset':
@@ -210,6 +211,7 @@ async function route(
 		if (segs.length === 1 && method === 'GET') return listAssets(ctx, q);
 		if (segs.length === 1 && method === 'POST') {
 			const boundary = boundaryOf(headerValue(req, 'content-type'));
+			if (boundary && ctx.opts.directRefusal) return directRefused(ctx.opts.directRefusal);
 			if (boundary) {
 				return idempotent(
 					ctx,
@@ -596,7 +598,7 @@ async function createDirect(
 	boundary: string,
 	method: string,
 ): Promise<Reply> {
-	const reader = new FormReader(boundary, 'file');
+	const reader = new FormReader(boundary, 'file', undefined, undefined, ctx.opts.directMaxBytes);
 	const end = await streamBody(req, rec, (c) => reader.write(c), {});
 	const contentLength = headerValue(req, 'content-length');
 	ctx.record.uploads.push({
@@ -655,9 +657,30 @@ async function createDirect(
 		folder: b.folder as string | undefined,
 		content_type: b.content_type as string | undefined,
 		upload: reader.result(),
+		bytes: reader.fileBytes(),
 	});
 	up.assetId = a.asset_id;
 	return done({ status: 201, body: { ...createdBody(a), ...sizeFields(a) } });
+}
+
+/** How a FLORA without the direct form (or a proxy in front of it) answers one. */
+function directRefused(refusal: DirectRefusal): Reply {
+	switch (refusal) {
+		case 404:
+			return apiError(404, 'not_found', 'Not found.');
+		case 405:
+			return apiError(405, 'method_not_allowed', 'Method not allowed.');
+		case 415:
+			return apiError(
+				415,
+				'unsupported_media_type',
+				'Unsupported Content-Type multipart/form-data; send application/json.',
+			);
+		case 'invalid_json':
+			return apiError(400, 'invalid_json', 'Invalid JSON body.');
+		case 'source_required':
+			return validationError([{ field: 'source', message: 'Required' }]);
+	}
 }
 
 function issueForm(ctx: SimContext, a: AssetState, method: string, path: string): UploadForm {

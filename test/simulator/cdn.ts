@@ -216,6 +216,9 @@ export interface AssetFileSource {
 	content_type: string | null;
 	upload_content_type: string | null;
 	name: string | null;
+	/** Kept for a direct upload: served as they are. */
+	bytes?: Buffer;
+	sha256?: string | null;
 }
 
 export class Cdn {
@@ -323,6 +326,20 @@ export class Cdn {
 			fileName = decodeURIComponent(m[2]);
 		} catch {
 			return undefined;
+		}
+		if (a.bytes) {
+			return {
+				bytes: a.bytes,
+				file: {
+					path,
+					url: this.origin + path,
+					kind: 'asset',
+					size: a.bytes.length,
+					sha256: a.sha256 ?? sha(a.bytes),
+					content_type: a.content_type ?? a.upload_content_type ?? 'application/octet-stream',
+					file_name: a.name ?? fileName,
+				},
+			};
 		}
 		return {
 			seed: `asset:${a.asset_id}`,

@@ -19,6 +19,7 @@ const USAGE = `Usage: npm run simulator -- [options]
   --callback-backoff-ms <n> first retry delay of a run callback (default 1000)
   --webhook-secret <ws_id=whsec_…>  webhook secret of a workspace (repeatable)
   --asset-urls <imagekit|cdn>  asset url shape; cdn makes them downloadable (default imagekit)
+  --direct-refusal <404|405|415|invalid_json|source_required>  refuse the direct multipart POST /assets
   --quiet             no request log
   -h, --help`;
 
@@ -59,6 +60,11 @@ function parseArgs(argv: string[]): SimulatorOptions {
 			case '--signed-polls':
 				opts.signedReadyAfterPolls = num(flag, value());
 				break;
+			case '--direct-refusal': {
+				const v = value();
+				opts.directRefusal = (/^\d+$/.test(v) ? Number(v) : v) as SimulatorOptions['directRefusal'];
+				break;
+			}
 			case '--upload-style':
 				opts.signedUploadStyle = value() as SimulatorOptions['signedUploadStyle'];
 				break;

@@ -37,10 +37,17 @@ export class FaultQueue {
 	 * First queued fault matching the request, consumed by this call. expireForm faults are
 	 * only taken when a form is issued (`issuing`), so ordinary requests never use them up.
 	 */
-	take(target: 'api' | 'upload', method: string, path: string, issuing = false): Fault | undefined {
+	take(
+		target: 'api' | 'upload',
+		method: string,
+		path: string,
+		issuing = false,
+		body?: 'json' | 'multipart',
+	): Fault | undefined {
 		for (const q of this.queue) {
 			const f = q.fault;
 			if (f.target !== target) continue;
+			if (f.requestBody && f.requestBody !== body) continue;
 			if ((f.kind === 'expireForm') !== issuing) continue;
 			if (f.method && f.method.toUpperCase() !== method.toUpperCase()) continue;
 			if (!matchesPath(f.path, path)) continue;
@@ -71,6 +78,8 @@ function validateFault(f: Fault): void {
 		throw new Error('times must be >= 1');
 	if (f.skip !== undefined && !(Number.isInteger(f.skip) && f.skip >= 0))
 		throw new Error('skip must be >= 0');
+	if (f.requestBody !== undefined && f.requestBody !== 'json' && f.requestBody !== 'multipart')
+		throw new Error("requestBody must be 'json' or 'multipart'");
 }
 
 /** Fault from JSON (control API): a RegExp path is written as {"regex": "...", "flags": "..."}. */

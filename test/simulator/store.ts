@@ -40,6 +40,7 @@ export function resolveOptions(o: SimulatorOptions, base?: ResolvedOptions): Res
 		signedUploadStyle: 'form',
 		uploadMaxBytes: 2 * 1024 ** 3,
 		directMaxBytes: 4 * 1024 ** 2,
+		directRefusal: null,
 		quiet: false,
 		...GENERATIVE_DEFAULTS,
 	};
@@ -305,6 +306,7 @@ export class Store {
 		folder?: string;
 		content_type?: string;
 		upload: UploadResult;
+		bytes?: Buffer;
 	}): AssetState {
 		const contentType = p.content_type ?? p.upload.contentType ?? null;
 		const a = this.baseAsset({
@@ -315,6 +317,7 @@ export class Store {
 			content_type: contentType,
 		});
 		this.applyUpload(a, p.upload);
+		if (p.bytes) a.bytes = p.bytes;
 		this.finishProcessing(a, 0);
 		this.assets.set(a.asset_id, a);
 		return a;
@@ -460,6 +463,14 @@ export class Store {
 }
 
 export function snapshot(a: AssetState): Asset {
-	const { seq: _s, processing: _p, pendingPolls: _pp, outcome: _o, form: _f, ...rest } = a;
+	const {
+		seq: _s,
+		processing: _p,
+		pendingPolls: _pp,
+		outcome: _o,
+		form: _f,
+		bytes: _b,
+		...rest
+	} = a;
 	return JSON.parse(JSON.stringify(rest)) as Asset;
 }

@@ -39,8 +39,17 @@ export interface SimulatorOptions {
 	uploadMaxBytes?: number;
 	/** Direct multipart POST /assets limit. Default 4 MiB. */
 	directMaxBytes?: number;
+	/**
+	 * Refuse the direct multipart POST /assets, as a FLORA (or a proxy) without it
+	 * would: 404 `not_found`, 405, 415, `'invalid_json'` (400, the body read as
+	 * JSON) or `'source_required'` (400 `input_validation_error`, field `source`).
+	 * Nothing is created or remembered. Default null: accepted.
+	 */
+	directRefusal?: DirectRefusal | null;
 	quiet?: boolean;
 }
+
+export type DirectRefusal = 404 | 405 | 415 | 'invalid_json' | 'source_required';
 
 export type ResolvedOptions = Required<Omit<SimulatorOptions, 'workspaces'>> & {
 	workspaces: Array<Required<WorkspaceSeed>>;
@@ -64,6 +73,8 @@ export interface Asset {
 	height: number | null;
 	/** Hex sha256 of the uploaded bytes (signed and direct uploads). */
 	sha256: string | null;
+	/** The bytes of a direct upload, served at the asset's CDN path; not in snapshots. */
+	bytes?: Buffer;
 	url: string;
 	/** ISO 8601. */
 	created_at: string;
@@ -90,6 +101,8 @@ export interface FaultMatch {
 	times?: number;
 	/** Matches let through before the fault starts to apply. Default 0. */
 	skip?: number;
+	/** API only: match only JSON requests or only multipart ones (the direct POST /assets). */
+	requestBody?: 'json' | 'multipart';
 }
 
 export type FaultAction =

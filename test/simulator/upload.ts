@@ -29,11 +29,15 @@ export class FormReader {
 	private fieldBytes = 0;
 	readonly parser: MultipartParser;
 
+	private readonly kept: Buffer[] = [];
+
 	constructor(
 		boundary: string,
 		private readonly fileField: string,
 		private readonly onField?: (name: string, value: string) => void,
 		private readonly maxFieldBytes = 1024 * 1024,
+		/** Keep the file's bytes while it is no larger than this (direct creates). */
+		private readonly keepFileUpTo = 0,
 	) {
 		this.parser = new MultipartParser(boundary, {
 			onPartBegin: (p) => this.begin(p),
@@ -63,6 +67,7 @@ export class FormReader {
 			this.hash.update(chunk);
 			this.sniffer.push(chunk);
 			this.size += chunk.length;
+			if (this.size <= this.keepFileUpTo) this.kept.push(Buffer.from(chunk));
 		} else if (this.current === 'field') {
 			this.fieldBytes += chunk.length;
 			if (this.fieldBytes > this.maxFieldBytes)
@@ -87,6 +92,11 @@ export class FormReader {
 		} catch (e) {
 			this.error = e instanceof Error ? e.message : String(e);
 		}
+	}
+
+	/** The file's bytes, when kept (see `keepFileUpTo`). */
+	fileBytes(): Buffer | undefined {
+		return this.file && this.size <= this.keepFileUpTo ? Buffer.concat(this.kept) : undefined;
 	}
 
 	get sha256(): string {

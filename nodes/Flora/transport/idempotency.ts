@@ -20,11 +20,19 @@ export type MutationKind = string;
 // keeps runs apart when n8n gives no execution ID.
 const runNonces = new WeakMap<object, string>();
 
-function runNonce(context: IExecuteFunctions): string {
+/**
+ * What stands for one node run in this process: n8n's execute data, the same
+ * object for every try under Retry On Fail; the context where there is none.
+ */
+export function nodeRunAnchor(context: IExecuteFunctions): object {
 	const getExecuteData = (context as Partial<IExecuteFunctions>).getExecuteData;
 	const anchor: object | undefined =
 		typeof getExecuteData === 'function' ? getExecuteData.call(context) : undefined;
-	const holder = anchor && typeof anchor === 'object' ? anchor : context;
+	return anchor && typeof anchor === 'object' ? anchor : context;
+}
+
+function runNonce(context: IExecuteFunctions): string {
+	const holder = nodeRunAnchor(context);
 	let nonce = runNonces.get(holder);
 	if (!nonce) {
 		nonce = randomUUID();
@@ -139,6 +147,8 @@ export function wasCompleted(assetId: string): boolean {
 export interface CreateRequest {
 	source: 'binary' | 'url' | 'signedUrl';
 	body: IDataObject;
+	/** How the bytes went: `direct` for the one-request multipart create. */
+	via?: 'direct';
 }
 
 export interface RecoverOptions {
@@ -208,7 +218,8 @@ export async function recoverCreatedAsset(
 		},
 		itemIndex,
 	});
-	const via = item.source === 'url' ? 'url' : 'signed_url';
+	const direct = item.via === 'direct';
+	const via = direct ? 'direct' : item.source === 'url' ? 'url' : 'signed_url';
 	// The lost answer was to a request this item sent after `startedAt`; a little
 	// slack covers the difference between FLORA's clock and this machine's. A
 	// user key may have been used by an earlier execution within FLORA's window.
@@ -223,7 +234,12 @@ export async function recoverCreatedAsset(
 			asset.uploaded_via === via &&
 			Number.isFinite(createdMs) &&
 			createdMs >= since &&
-			(options.stableKey || item.source !== 'binary' || asset.status === 'pending_upload')
+			// A direct create stores the bytes in the same call: its asset is ready (or
+			// failed) at once, so its status tells nothing; one another key of this
+			// process made is not this one.
+			(direct
+				? !isClaimed(String(asset.asset_id))
+				: options.stableKey || item.source !== 'binary' || asset.status === 'pending_upload')
 		);
 	});
 	if (candidates.length !== 1) return undefined;

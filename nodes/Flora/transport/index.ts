@@ -13,6 +13,8 @@ import { parseJsonBody } from '../helpers/json';
 import { waitFor } from '../helpers/wait';
 import { redactSecrets } from '../helpers/redact';
 import { FloraCancelledError } from '../helpers/errors';
+import type { OpenedMultipart } from './upload';
+import { UploadFailedError } from './upload';
 
 export type FloraContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
@@ -105,6 +107,11 @@ export interface FloraRequest {
 	/** Path below the base URL, e.g. `/assets`. */
 	path: string;
 	body?: IDataObject;
+	/**
+	 * A multipart body instead of `body`, opened afresh for every attempt (its
+	 * file is a stream, read once) and closed after it.
+	 */
+	multipart?: () => Promise<OpenedMultipart>;
 	qs?: IDataObject;
 	/** Sent as `Idempotency-Key` so a retried mutation is never applied twice. */
 	idempotencyKey?: string;
@@ -343,18 +350,30 @@ export async function floraApiTryRequest(
 
 		let response: RawResponse | undefined;
 		let failure: unknown;
+		let multipart: OpenedMultipart | undefined;
 		try {
+			if (request.multipart) multipart = await request.multipart();
 			response = (await this.helpers.httpRequestWithAuthentication.call(this, 'floraApi', {
 				...options,
+				// Never a Content-Type of its own: the HTTP client sets it with the boundary.
+				...(multipart ? { body: multipart.form } : {}),
 				// n8n adds the Authorization header to this object: a fresh copy per attempt.
 				headers: { ...headers },
 			})) as RawResponse;
 		} catch (error) {
 			failure = error;
+		} finally {
+			multipart?.close();
 		}
 
 		if (!response) {
 			if (isCancelled(failure, signal)) throw new FloraCancelledError();
+			// The file itself is broken (shorter or longer than its recorded size):
+			// another attempt would send the same bytes.
+			const sourceError = [failure, (failure as { cause?: unknown })?.cause].find(
+				(e) => e instanceof UploadFailedError && !e.retryable,
+			);
+			if (sourceError) throw sourceError;
 			const code = networkErrorCode(failure);
 			const delay = backoffDelay(attempt);
 			if (code && canRetry(attempt, started, request.maxAttempts, delay)) {

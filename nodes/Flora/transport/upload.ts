@@ -173,17 +173,40 @@ class FilePart {
 }
 
 function buildForm(
-	form: UploadForm,
+	fields: Array<[string, string]>,
+	fileField: string,
 	source: UploadSource,
 	content: AsyncIterable<Uint8Array> | Uint8Array,
 ) {
 	const body = new StreamingForm();
-	for (const [name, value] of form.fields) body.append(name, value);
-	body.append(
-		form.fileField,
-		new FilePart(source.fileName, source.contentType, source.size, content),
-	);
+	for (const [name, value] of fields) body.append(name, value);
+	body.append(fileField, new FilePart(source.fileName, source.contentType, source.size, content));
 	return body;
+}
+
+/** A multipart body ready to send once, and how to release its file afterwards. */
+export interface OpenedMultipart {
+	/** FormData-shaped: n8n's HTTP client streams it with an exact Content-Length. */
+	form: FormData;
+	/** Ends the file's stream, read or not; call it after every attempt. */
+	close(): void;
+}
+
+/**
+ * Opens a multipart body of `fields` in order, then the file under `fileField`
+ * (with its file name and Content-Type), streamed from n8n's binary store.
+ * A stream is read once: open a fresh body for every attempt.
+ */
+export async function openMultipart(
+	fields: Array<[string, string]>,
+	fileField: string,
+	source: UploadSource,
+): Promise<OpenedMultipart> {
+	const content = await source.open();
+	return {
+		form: buildForm(fields, fileField, source, content) as unknown as FormData,
+		close: () => closeContent(content),
+	};
 }
 
 function describeHostError(body: unknown): string {
@@ -231,7 +254,7 @@ export async function sendToUploadHost(
 					}
 				: {
 						// The FormData protocol is what matters here, not the global class.
-						body: buildForm(form, source, content) as unknown as FormData,
+						body: buildForm(form.fields, form.fileField, source, content) as unknown as FormData,
 					}),
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,

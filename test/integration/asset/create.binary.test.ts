@@ -14,6 +14,7 @@ import {
 	requestsTo,
 	runFlora,
 	sha256,
+	signedCreateParams,
 	simulatorForFile,
 } from '../harness/flora';
 
@@ -25,7 +26,7 @@ describe.each(['default', 'filesystem'] as const)(
 		it('streams the exact bytes into the signed upload, completes once and outputs the ready asset', async () => {
 			const file = bytes(300_000, 7);
 			const result = await runFlora(sim, {
-				parameters: createParams(),
+				parameters: signedCreateParams(),
 				items: [imageItem(file, 'hero.png', 'image/png')],
 				binaryMode,
 			});
@@ -74,7 +75,7 @@ describe.each(['default', 'filesystem'] as const)(
 
 		it('sends the form fields verbatim and in the issued order, the file last', async () => {
 			await runFlora(sim, {
-				parameters: createParams({ additionalFields: { folder: 'shots' } }),
+				parameters: signedCreateParams({ additionalFields: { folder: 'shots' } }),
 				items: [imageItem(bytes(1000))],
 				binaryMode,
 			});
@@ -102,10 +103,13 @@ describe.each(['default', 'filesystem'] as const)(
 	},
 );
 
-describe('Create from binary: names and types', () => {
+describe.each([
+	['in one request', true],
+	['through the signed upload', false],
+] as const)('Create from binary: names and types, %s', (_path, directUpload) => {
 	it("defaults content type and file name to the binary's own", async () => {
 		await runFlora(sim, {
-			parameters: createParams(),
+			parameters: createParams({ options: { directUpload } }),
 			items: [imageItem(bytes(500), 'clip.mp4', 'video/mp4')],
 		});
 		const [asset] = sim.assets();
@@ -121,6 +125,7 @@ describe('Create from binary: names and types', () => {
 		const projectId = await firstProjectId(sim);
 		await runFlora(sim, {
 			parameters: createParams({
+				options: { directUpload },
 				additionalFields: {
 					contentType: 'image/webp',
 					fileName: 'renamed.webp',
@@ -148,7 +153,10 @@ describe('Create from binary: the upload host redirects', () => {
 	it('follows a 307 to a third origin without any Authorization header', async () => {
 		sim.inject({ target: 'upload', kind: 'redirect', status: 307 });
 		const file = bytes(50_000, 3);
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(file)] });
+		const result = await runFlora(sim, {
+			parameters: signedCreateParams(),
+			items: [imageItem(file)],
+		});
 		expect(result.error).toBeUndefined();
 		const redirected = requestsTo(sim, 'redirect');
 		expect(redirected).toHaveLength(1);

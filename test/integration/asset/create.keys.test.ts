@@ -7,6 +7,7 @@
 import {
 	bytes,
 	createParams,
+	signedCreateParams,
 	imageItem,
 	pairedIndexes,
 	requestsTo,
@@ -149,7 +150,7 @@ describe("n8n's Retry On Fail", () => {
 		sim.inject({ target: 'upload', kind: 'status', status: 503, message: 'Busy.', times: 3 });
 		const file = bytes(3000, 3);
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(file, 'attempts.png')],
 			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 10 },
 		});
@@ -167,7 +168,7 @@ describe("n8n's Retry On Fail", () => {
 	it('after a timeout waiting for ready, a rerun only waits: no new form, no second upload', async () => {
 		sim.configure({ signedReadyAfterPolls: 6 });
 		const result = await runFlora(sim, {
-			parameters: createParams({ options: { waitTimeout: 1 } }),
+			parameters: signedCreateParams({ options: { waitTimeout: 1 } }),
 			items: [imageItem(bytes(3000, 4), 'slow.png')],
 			nodeSettings: { retryOnFail: true, maxTries: 5, waitBetweenTries: 0 },
 		});
@@ -192,7 +193,7 @@ describe("n8n's Retry On Fail", () => {
 			message: 'Upload not verified yet.',
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(3000, 5), 'found.png')],
 			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 10 },
 		});
@@ -239,7 +240,7 @@ describe('A user key after a restart or on another queue worker ("Retry executio
 		// Ready after 8 polls: more than the first execution's 1 s allows.
 		sim.configure({ signedReadyAfterPolls: 8 });
 		const first = await runFlora(sim, {
-			parameters: createParams({ options: { ...orderKey, waitTimeout: 1 } }),
+			parameters: signedCreateParams({ options: { ...orderKey, waitTimeout: 1 } }),
 			items: [orderItem('order-6', bytes(2000, 7), 'order-6.png')],
 			nodeSettings: settings,
 			workflowId,
@@ -247,7 +248,7 @@ describe('A user key after a restart or on another queue worker ("Retry executio
 		expect(first.error?.message).toMatch(/was not ready after 1 seconds/);
 
 		const again = await runFlora(sim, {
-			parameters: createParams({ options: orderKey }),
+			parameters: signedCreateParams({ options: orderKey }),
 			items: [orderItem('order-6', bytes(2000, 7), 'order-6.png')],
 			nodeSettings: settings,
 			workflowId,
@@ -264,7 +265,7 @@ describe('A user key after a restart or on another queue worker ("Retry executio
 		sim.inject({ target: 'upload', kind: 'status', status: 503, message: 'Busy.', times: 3 });
 		const file = bytes(2000, 8);
 		const first = await runFlora(sim, {
-			parameters: createParams({ options: orderKey }),
+			parameters: signedCreateParams({ options: orderKey }),
 			items: [orderItem('order-7', file, 'order-7.png')],
 			nodeSettings: settings,
 			workflowId,
@@ -272,7 +273,7 @@ describe('A user key after a restart or on another queue worker ("Retry executio
 		expect(first.error?.message).toMatch(/failed 3 times/);
 
 		const again = await runFlora(sim, {
-			parameters: createParams({ options: orderKey }),
+			parameters: signedCreateParams({ options: orderKey }),
 			items: [orderItem('order-7', file, 'order-7.png')],
 			nodeSettings: settings,
 			workflowId,

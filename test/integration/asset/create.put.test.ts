@@ -1,6 +1,6 @@
 import {
 	bytes,
-	createParams,
+	signedCreateParams,
 	imageItem,
 	requestsTo,
 	runFlora,
@@ -18,7 +18,7 @@ describe.each(['default', 'filesystem'] as const)(
 		it('PUTs the raw bytes with their type and exact length, without Authorization', async () => {
 			const file = bytes(200_000, 5);
 			const result = await runFlora(sim, {
-				parameters: createParams(),
+				parameters: signedCreateParams(),
 				items: [imageItem(file, 'put.png')],
 				binaryMode,
 			});
@@ -47,7 +47,10 @@ describe('An upload form with camelCase keys (formFields, fileField)', () => {
 	it('is read like the snake_case one', async () => {
 		sim.configure({ signedUploadStyle: 'form', uploadShape: 'camel' });
 		const file = bytes(10_000, 6);
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(file)] });
+		const result = await runFlora(sim, {
+			parameters: signedCreateParams(),
+			items: [imageItem(file)],
+		});
 		expect(result.error).toBeUndefined();
 		const [upload] = sim.record.uploads;
 		expect(upload).toMatchObject({

@@ -1,6 +1,6 @@
 import {
 	bytes,
-	createParams,
+	signedCreateParams,
 	imageItem,
 	pairedIndexes,
 	requestsTo,
@@ -57,7 +57,7 @@ describe('A 50-item batch under mixed faults', () => {
 		for (const fault of faults) sim.inject({ ...fault } as never);
 
 		const result = await runFlora(sim, {
-			parameters: createParams({ options: { concurrency: 4 } }),
+			parameters: signedCreateParams({ options: { concurrency: 4 } }),
 			items,
 		});
 		expect(result.error).toBeUndefined();
@@ -106,7 +106,7 @@ describe('Retries', () => {
 			skip: 1,
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams({ options: { concurrency: 3 } }),
+			parameters: signedCreateParams({ options: { concurrency: 3 } }),
 			items: [1, 2, 3, 4].map((i) => imageItem(bytes(1000, i), `f${i}.png`)),
 		});
 		expect(result.error).toBeUndefined();
@@ -125,7 +125,7 @@ describe('Retries', () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'status', status: 503 });
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'reset' });
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(100))],
 		});
 		expect(result.error).toBeUndefined();
@@ -147,7 +147,7 @@ describe('Retries', () => {
 			message: 'Insufficient credits.',
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(100))],
 		});
 		expect(result.error?.message).toBe('FLORA: Insufficient credits.');
@@ -156,7 +156,7 @@ describe('Retries', () => {
 
 	it('gives every mutating call an Idempotency-Key and no two items the same one', async () => {
 		await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(10, 1), 'a.png'), imageItem(bytes(10, 2), 'b.png')],
 		});
 		const mutations = requestsTo(sim, 'api').filter((r) => r.method === 'POST');
@@ -169,7 +169,7 @@ describe('Retries', () => {
 		const run = async () => {
 			sim.reset();
 			await runFlora(sim, {
-				parameters: createParams({
+				parameters: signedCreateParams({
 					options: { idempotencyKey: '={{ "upload-" + $json.name }}' },
 				}),
 				items: [imageItem(bytes(10, 1), 'a.png')],
@@ -190,7 +190,7 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'lostResponse' });
 		const file = bytes(5000, 9);
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(file, 'lost.png')],
 		});
 		expect(result.error).toBeUndefined();
@@ -210,7 +210,7 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 		});
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'lostResponse' });
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(100), 'twin.png')],
 		});
 		expect(result.error?.message).toBe(
@@ -238,7 +238,7 @@ describe('Lost answers and 409 idempotency_duplicate', () => {
 		});
 		const files = [1, 2, 3].map((i) => bytes(3000, i));
 		const result = await runFlora(sim, {
-			parameters: createParams({ options: { concurrency: 1 } }),
+			parameters: signedCreateParams({ options: { concurrency: 1 } }),
 			items: files.map((f, i) => imageItem(f, `r${i}.png`)),
 			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 },
 		});
@@ -257,7 +257,10 @@ describe('Uploads that fail or expire', () => {
 	it('never reuses a form: a reset upload gets a fresh form from /retry and the bytes again', async () => {
 		sim.inject({ target: 'upload', kind: 'reset', afterBytes: 2000 });
 		const file = bytes(100_000, 4);
-		const result = await runFlora(sim, { parameters: createParams(), items: [imageItem(file)] });
+		const result = await runFlora(sim, {
+			parameters: signedCreateParams(),
+			items: [imageItem(file)],
+		});
 		expect(result.error).toBeUndefined();
 		expect(requestsTo(sim, 'api', /\/retry$/)).toHaveLength(1);
 		const tokens = sim.record.uploads.map((u) => u.token);
@@ -270,7 +273,7 @@ describe('Uploads that fail or expire', () => {
 
 	it("renews an expired form before uploading, and reports the host's error when it keeps failing", async () => {
 		sim.inject({ target: 'api', kind: 'expireForm' });
-		await runFlora(sim, { parameters: createParams(), items: [imageItem(bytes(100))] });
+		await runFlora(sim, { parameters: signedCreateParams(), items: [imageItem(bytes(100))] });
 		// The expired form was never sent to the host.
 		expect(sim.record.violations.filter((v) => v.kind === 'expired-form')).toEqual([]);
 		expect(requestsTo(sim, 'api', /\/retry$/)).toHaveLength(1);
@@ -285,7 +288,7 @@ describe('Uploads that fail or expire', () => {
 			times: 3,
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(100))],
 		});
 		const assetId = sim.assets()[0].asset_id;
@@ -301,7 +304,7 @@ describe('Secrets', () => {
 	it('never puts the API key into an error, even when FLORA echoes the Authorization header', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'echoAuth', status: 400 });
 		const failed = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(10))],
 		});
 		expect(failed.error).toBeDefined();
@@ -316,7 +319,7 @@ describe('Secrets', () => {
 		sim.reset();
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'echoAuth', status: 400 });
 		const continued = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(10))],
 			nodeSettings: { onError: 'continueRegularOutput' },
 		});
@@ -331,7 +334,7 @@ describe('Redirects from the API', () => {
 	it('are not followed, so the key never reaches another origin', async () => {
 		sim.inject({ target: 'api', method: 'POST', path: '/assets', kind: 'redirect', status: 307 });
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(10))],
 		});
 		expect(result.error?.message).toMatch(
@@ -353,7 +356,7 @@ describe('Cancellation', () => {
 			retryAfter: '30',
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(10))],
 			abortAfterMs: 300,
 		});

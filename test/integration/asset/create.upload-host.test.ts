@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 
 import {
 	bytes,
-	createParams,
+	signedCreateParams,
 	imageItem,
 	requestsTo,
 	runFlora,
@@ -26,7 +26,7 @@ describe('An upload host refusal', () => {
 	it('413 (over the plan limit) stops at once with the host message: no fresh form, no second stream', async () => {
 		sim.configure({ uploadMaxBytes: 10_000 });
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(50_000, 1), 'big.png')],
 		});
 		const assetId = sim.assets()[0].asset_id;
@@ -47,7 +47,7 @@ describe('An upload host refusal', () => {
 	])('%d stops at once with the host message', async (status, message) => {
 		sim.inject({ target: 'upload', kind: 'status', status, message, times: 3 });
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(5_000, 2), 'refused.png')],
 		});
 		expect(result.error?.message).toContain(`answered ${status}: ${message}`);
@@ -63,7 +63,7 @@ describe('An upload host refusal', () => {
 			message: 'The upload request has expired. Request a new signature.',
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(5_000, 3), 'expired.png')],
 		});
 		expect(result.error).toBeUndefined();
@@ -79,7 +79,7 @@ describe('upload_url as the upload policy serialized as JSON (newer SDK)', () =>
 			sim.configure({ signedUploadStyle: 'policy' });
 			const file = bytes(120_000, 4);
 			const result = await runFlora(sim, {
-				parameters: createParams(),
+				parameters: signedCreateParams(),
 				items: [imageItem(file, 'policy.png')],
 				binaryMode,
 			});
@@ -124,7 +124,7 @@ describe('File handles in filesystem mode', () => {
 			imageItem(bytes(3 * 1024 * 1024, i + 1), `f${i}.png`),
 		);
 		const result = await runFlora(sim, {
-			parameters: createParams({ options: { concurrency: 4 } }),
+			parameters: signedCreateParams({ options: { concurrency: 4 } }),
 			items,
 			binaryMode: 'filesystem',
 			nodeSettings: { onError: 'continueRegularOutput' },

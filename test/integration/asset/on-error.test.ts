@@ -11,6 +11,7 @@ import type { INode, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import {
 	bytes,
 	createParams,
+	signedCreateParams,
 	imageItem,
 	pairedIndexes,
 	requestsTo,
@@ -196,7 +197,7 @@ describe('create under error output', () => {
 			message: 'Upload not verified.',
 		});
 		const result = await runFlora(sim, {
-			parameters: createParams(),
+			parameters: signedCreateParams(),
 			items: [imageItem(bytes(300, 1), 'a.png'), imageItem(bytes(300, 2), 'b.png')],
 			nodeSettings: { onError: 'continueErrorOutput' },
 		});

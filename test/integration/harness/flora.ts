@@ -59,6 +59,15 @@ export function createParams(extra: IDataObject = {}): INodeParameters {
 	} as INodeParameters;
 }
 
+/**
+ * Asset → Create on FLORA's signed upload (reserve, upload, complete) whatever
+ * the file's size: Options → Single-Request Upload for Small Files off.
+ */
+export function signedCreateParams(extra: IDataObject = {}): INodeParameters {
+	const options = (extra.options as IDataObject | undefined) ?? {};
+	return createParams({ ...extra, options: { directUpload: false, ...options } });
+}
+
 /** Deterministic pseudo-random bytes, so failures reproduce. */
 export function bytes(size: number, seed = 1): Buffer {
 	const out = Buffer.allocUnsafe(size);
@@ -151,6 +160,8 @@ export interface SeenRequest {
 	headers: Record<string, string | string[] | undefined>;
 	/** The JSON body, parsed; undefined when there was none. */
 	body: unknown;
+	/** The body's bytes as they came over the wire. */
+	raw: Buffer;
 }
 
 /**
@@ -171,7 +182,13 @@ export async function bodyRecorder(sim: Simulator) {
 			} catch {
 				body = raw.toString('utf8');
 			}
-			seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+			seen.push({
+				method: req.method ?? '',
+				path: req.url ?? '',
+				headers: req.headers,
+				body,
+				raw,
+			});
 			const forward = httpRequest(
 				{
 					host: target.hostname,

@@ -27,6 +27,7 @@ import {
 	validateWorkspaceId,
 } from '../../helpers/validation';
 import { waitFor } from '../../helpers/wait';
+import type { FloraErrorDetails } from '../../transport';
 import {
 	cancelSignalOf,
 	FloraApiError,
@@ -36,6 +37,7 @@ import {
 import type { MutationKind } from '../../transport/idempotency';
 import {
 	idempotencyKey,
+	nodeRunAnchor,
 	recallCreated,
 	recoverCreatedAsset,
 	rememberCompleted,
@@ -43,7 +45,12 @@ import {
 	wasCompleted,
 } from '../../transport/idempotency';
 import type { UploadForm, UploadSource } from '../../transport/upload';
-import { readUploadForm, sendToUploadHost, UploadFailedError } from '../../transport/upload';
+import {
+	openMultipart,
+	readUploadForm,
+	sendToUploadHost,
+	UploadFailedError,
+} from '../../transport/upload';
 
 const properties: INodeProperties[] = [
 	workspaceLocator,
@@ -154,6 +161,15 @@ const properties: INodeProperties[] = [
 			},
 			idempotencyKeyOption('asset'),
 			{
+				displayName: 'Single-Request Upload for Small Files',
+				name: 'directUpload',
+				type: 'boolean',
+				default: true,
+				displayOptions: { show: { '/source': ['binary'] } },
+				description:
+					"Whether to send files of 4 MB (4,194,304 bytes) or less to FLORA in one request. Turn off to always use FLORA's signed upload (reserve, upload, complete).",
+			},
+			{
 				displayName: 'Wait for Ready',
 				name: 'waitForReady',
 				type: 'boolean',
@@ -189,6 +205,11 @@ export interface CreateItem {
 	waitForReady: boolean;
 	waitTimeoutMs: number;
 	upload?: UploadSource;
+	/**
+	 * Send the binary in one multipart `POST /assets` (it is small enough and
+	 * the user did not turn it off); FLORA's signed upload when refused.
+	 */
+	direct?: boolean;
 	/** The input item's binary data, passed through to the output unchanged. */
 	binary?: INodeExecutionData['binary'];
 }
@@ -263,8 +284,19 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 		waitForReady,
 		waitTimeoutMs: waitTimeout * 1000,
 		upload,
+		direct: upload !== undefined && options.directUpload !== false && fitsDirect(upload),
 		binary: item?.binary,
 	};
+}
+
+/**
+ * The largest file sent in one request: FLORA stores up to 4 MB that way, the
+ * limit its SDK uses (4 × 1024 × 1024 bytes, the file itself, not the request).
+ */
+export const DIRECT_MAX_BYTES = 4 * 1024 * 1024;
+
+function fitsDirect(upload: UploadSource): boolean {
+	return upload.size <= DIRECT_MAX_BYTES;
 }
 
 // How many fresh upload forms one item may use before it gives up.
@@ -327,6 +359,7 @@ export function binaryAssetItem(args: {
 		waitForReady: true,
 		waitTimeoutMs: args.waitTimeoutMs,
 		upload: args.upload,
+		direct: fitsDirect(args.upload),
 	};
 }
 
@@ -343,14 +376,25 @@ export async function createAsset(
 	options: { keyKind?: MutationKind; onReserved?: (assetId: string) => void } = {},
 ): Promise<IDataObject> {
 	const scope = String(item.body.workspace_id);
-	const createKey = idempotencyKey(
-		this,
-		itemIndex,
-		options.keyKind ?? 'create',
-		item.userKey,
-		undefined,
-		scope,
-	);
+	const kind = options.keyKind ?? 'create';
+	const createKey = idempotencyKey(this, itemIndex, kind, item.userKey, undefined, scope);
+	if (item.direct && item.upload) {
+		// Its own key: a refused direct request must never block the signed
+		// reservation, whatever FLORA remembers of refused requests.
+		const directKey = idempotencyKey(
+			this,
+			itemIndex,
+			`${kind}-direct`,
+			item.userKey,
+			undefined,
+			scope,
+		);
+		const created = await createDirect.call(this, itemIndex, item, directKey, createKey);
+		if (created) {
+			options.onReserved?.(String(created.asset_id));
+			return await finish.call(this, itemIndex, item, created);
+		}
+	}
 	const reservation = await reserve.call(this, itemIndex, item, createKey, Date.now());
 	const assetId = String(reservation.asset_id);
 	options.onReserved?.(assetId);
@@ -377,11 +421,196 @@ export async function createAsset(
 		const form = await uploadWithFreshForms.call(this, itemIndex, item, reservation, scope);
 		asset = await complete.call(this, itemIndex, item, assetId, form, scope);
 	}
+	return await finish.call(this, itemIndex, item, asset);
+}
+
+/** With Wait for Ready, the asset once FLORA has processed it; a failed asset is an error. */
+async function finish(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	reported: IDataObject,
+): Promise<IDataObject> {
+	let asset = reported;
 	if (item.waitForReady && asset.status !== 'ready') {
-		asset = await waitUntilReady.call(this, itemIndex, assetId, item.waitTimeoutMs);
+		asset = await waitUntilReady.call(this, itemIndex, String(asset.asset_id), item.waitTimeoutMs);
 	}
 	if (asset.status === 'failed') throw assetFailed(this, itemIndex, asset);
 	return asset;
+}
+
+// The direct form's fields, in the order FLORA's SDK sends them; the file follows.
+const DIRECT_FIELDS = ['workspace_id', 'folder', 'project_id', 'content_type', 'file_name'];
+
+/**
+ * Whether FLORA turned down the direct form itself, so the signed upload may
+ * carry the item instead; nothing was created either way. `form`: this FLORA
+ * (or a proxy in front) does not take the direct form, remembered for the rest
+ * of the node run. `item`: this file is too large for it, for this item only.
+ * Anything else (a bad field, a missing workspace, credits, rate limits) is the
+ * item's error, as the signed upload would meet it too.
+ */
+export function directRefusal(error: FloraErrorDetails): 'form' | 'item' | undefined {
+	const fields = error.fields.map((f) => f.field);
+	switch (error.status) {
+		case 405: // the route takes no POST of this kind
+		case 415: // unsupported media type: no multipart here
+		case 501:
+			return 'form';
+		case 404:
+			// FLORA's own 404 for a workspace or project it cannot see is not about the form.
+			return /workspace|project/i.test(error.message) ||
+				fields.some((f) => f === 'workspace_id' || f === 'project_id')
+				? undefined
+				: 'form';
+		case 413:
+			return 'item';
+		case 400: {
+			// FLORA read the body as the JSON create: invalid JSON, or `source` (which
+			// the direct form leaves out) required; or it found no file part.
+			if (error.code === 'invalid_json' || error.code === 'unsupported_media_type') return 'form';
+			const file = error.fields.filter((f) => f.field === 'file');
+			if (file.some((f) => /large|exceed|size|limit|bytes/i.test(f.message))) return 'item';
+			if (file.length || fields.some((f) => f === 'source' || f === 'body')) return 'form';
+			if (!fields.length && /multipart|form-data|\bjson\b/i.test(error.message)) return 'form';
+			return undefined;
+		}
+		default:
+			return undefined;
+	}
+}
+
+type DirectState = 'untried' | 'probing' | 'accepted' | 'refused';
+
+/** What this node run learnt about FLORA's direct form, shared by its items in flight. */
+interface DirectGate {
+	state: DirectState;
+	/** Settles when the probing item's answer is in. */
+	probe?: Promise<void>;
+	release?: () => void;
+}
+
+const directGates = new WeakMap<object, DirectGate>();
+
+function directGate(context: IExecuteFunctions): DirectGate {
+	const anchor = nodeRunAnchor(context);
+	let gate = directGates.get(anchor);
+	if (!gate) {
+		gate = { state: 'untried' };
+		directGates.set(anchor, gate);
+	}
+	return gate;
+}
+
+/**
+ * Whether this item may try the direct form. The first item of a node run tries
+ * it alone; the others wait for its answer, so a refusal costs one request, not
+ * one per item in flight. Gives back whether this item is that probe.
+ */
+async function enterDirect(gate: DirectGate): Promise<{ allowed: boolean; probe: boolean }> {
+	for (;;) {
+		if (gate.state === 'accepted') return { allowed: true, probe: false };
+		if (gate.state === 'refused') return { allowed: false, probe: false };
+		if (gate.state === 'untried') {
+			gate.state = 'probing';
+			gate.probe = new Promise<void>((resolve) => {
+				gate.release = resolve;
+			});
+			return { allowed: true, probe: true };
+		}
+		await gate.probe;
+	}
+}
+
+function leaveDirect(gate: DirectGate, probe: boolean, learnt: 'accepted' | 'refused' | 'unknown') {
+	if (learnt === 'refused') gate.state = 'refused';
+	else if (learnt === 'accepted' && gate.state !== 'refused') gate.state = 'accepted';
+	else if (probe && gate.state === 'probing') gate.state = 'untried';
+	if (probe) gate.release?.();
+}
+
+/**
+ * One multipart `POST /assets` that stores the file and answers the asset:
+ * undefined when the signed upload is to carry this item instead (FLORA
+ * refused the direct form, or this item's signed upload already began).
+ */
+async function createDirect(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	item: CreateItem,
+	directKey: string,
+	signedKey: string,
+): Promise<IDataObject | undefined> {
+	// Under Retry On Fail an item resumes the way it went the first time.
+	const begun = recallCreated(directKey) !== undefined;
+	if (!begun && recallCreated(signedKey) !== undefined) return undefined;
+	const gate = directGate(this);
+	const entry = begun ? { allowed: true, probe: false } : await enterDirect(gate);
+	if (!entry.allowed) return undefined;
+
+	const upload = item.upload as UploadSource;
+	const fields: Array<[string, string]> = [];
+	for (const name of DIRECT_FIELDS) {
+		const value = item.body[name];
+		if (typeof value === 'string' && value !== '') fields.push([name, value]);
+	}
+	const startedAt = Date.now();
+	let learnt: 'accepted' | 'refused' | 'unknown' = 'unknown';
+	try {
+		const outcome = await floraApiTryRequest
+			.call(this, {
+				method: 'POST',
+				path: '/assets',
+				multipart: async () => await openMultipart(fields, 'file', upload),
+				idempotencyKey: directKey,
+				itemIndex,
+			})
+			.catch((error: unknown): never => {
+				// The file itself is broken: named here, as the signed upload names it.
+				throw error instanceof UploadFailedError
+					? itemError(
+							this,
+							itemIndex,
+							`The upload of "${upload.fileName}" failed: ${error.message}`,
+						)
+					: error;
+			});
+		if (outcome.ok) {
+			learnt = 'accepted';
+			rememberCreated(directKey, assetIdOf(this, itemIndex, outcome.body, 'POST /assets'));
+			return outcome.body;
+		}
+		const refusal = directRefusal(outcome.error);
+		if (refusal) {
+			if (refusal === 'form') learnt = 'refused';
+			return undefined;
+		}
+		if (outcome.error.code !== 'idempotency_duplicate') {
+			throw new FloraApiError(this, outcome.error, itemIndex);
+		}
+		// An earlier try of this request was stored, its answer lost: find that asset.
+		learnt = 'accepted';
+		const recovered = await recoverCreatedAsset.call(
+			this,
+			itemIndex,
+			{ source: 'binary', body: item.body, via: 'direct' },
+			directKey,
+			startedAt,
+			{ stableKey: item.userKey !== undefined },
+		);
+		if (recovered) {
+			rememberCreated(directKey, assetIdOf(this, itemIndex, recovered, 'GET /assets/{id}'));
+			return recovered;
+		}
+		throw itemError(
+			this,
+			itemIndex,
+			'FLORA already accepted this create request, but the asset it made could not be identified',
+			`FLORA answered 409 idempotency_duplicate for Idempotency-Key ${directKey}: an earlier try of this same request was accepted, probably with its answer lost on the way back. Nothing new was created. Look in workspace ${String(item.body.workspace_id)} for an asset named "${String(item.body.file_name)}" created in the last 2 hours; to create a new one anyway, set Options → Idempotency Key to a new value.`,
+		);
+	} finally {
+		leaveDirect(gate, entry.probe, learnt);
+	}
 }
 
 /** An answer that should describe an asset but has no asset_id (a proxy's page, say). */
