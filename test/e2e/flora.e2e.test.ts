@@ -115,7 +115,8 @@ function lineSuite(version: string, line: N8nLine) {
 			operation: 'create',
 			workspace: workspaceId('ws_demo'),
 			source: 'binary',
-			options: {},
+			// The upload host's faults: the signed upload even for this small file.
+			options: { directUpload: false },
 		}),
 	]);
 	const urlWf = workflow('floraE2eUrlSrc01', 'E2E URL source', [
@@ -229,7 +230,7 @@ function lineSuite(version: string, line: N8nLine) {
 				operation: 'create',
 				workspace: workspaceId('ws_demo'),
 				source: 'binary',
-				options: {},
+				options: { directUpload: false },
 			}),
 		],
 		[
@@ -406,6 +407,10 @@ function lineSuite(version: string, line: N8nLine) {
 					size_bytes: fixtures[name].length,
 				});
 				expect(item?.json.asset_id).toMatch(/^asset_/);
+				// 4 MB or less: one multipart POST /assets; larger: the signed upload.
+				expect(item?.json.uploaded_via).toBe(
+					fixtures[name].length <= 4 * 1024 * 1024 ? 'direct' : 'signed_url',
+				);
 				// The input's binary passes through, stored on disk by n8n (not inline base64).
 				expect(String(item?.binary?.data?.id)).toMatch(/^filesystem/);
 				const upload = sim.record.uploads.find((u) => u.assetId === item?.json.asset_id);

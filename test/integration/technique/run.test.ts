@@ -88,9 +88,13 @@ describe('Technique → Run', () => {
 					items: [imageItem(photo, 'vase.png')],
 				});
 				expect(result.error).toBeUndefined();
-				// The bytes reached the upload host once, intact, and the asset is ready.
+				// The bytes reached FLORA once, intact, in one request (40 KB: the direct
+				// form), and the asset is ready.
 				const uploads = sim.record.uploads.filter((u) => u.ok);
-				expect(uploads).toEqual([expect.objectContaining({ sha256: sha256(photo) })]);
+				expect(uploads).toEqual([
+					expect.objectContaining({ origin: 'api', sha256: sha256(photo) }),
+				]);
+				expect(requestsTo(sim, 'upload')).toEqual([]);
 				const [asset] = sim.assets();
 				expect(sim.assets()).toHaveLength(1);
 				expect(asset).toMatchObject({ status: 'ready', name: 'vase.png', sha256: sha256(photo) });
@@ -100,9 +104,11 @@ describe('Technique → Run', () => {
 					{ id: 'product_image', type: 'imageUrl', value: asset.url },
 				]);
 				const order = recorder.seen.map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`);
-				expect(order.indexOf(`POST /api/v1/assets/${asset.asset_id}/complete`)).toBeLessThan(
-					order.indexOf('POST /api/v1/techniques/tech_product_photo_variants/runs'),
-				);
+				expect(order.slice(0, 3)).toEqual([
+					'GET /api/v1/techniques/tech_product_photo_variants',
+					'POST /api/v1/assets',
+					'POST /api/v1/techniques/tech_product_photo_variants/runs',
+				]);
 				// Its own key scope: the asset's create key is not the run's.
 				const assetKey = requestsTo(sim, 'api', /^\/assets$/)[0].idempotencyKey;
 				expect(assetKey).not.toBe(runPosts()[0].idempotencyKey);
@@ -155,6 +161,43 @@ describe('Technique → Run', () => {
 		expect(sim.assets()).toHaveLength(1);
 		expect(runPosts().map((r) => r.status)).toEqual(['lost', 409]);
 		expect(result.items[0].json.run_id).toBe(sim.gen.runs()[0].run_id);
+	});
+
+	it('uploads a binary input through the signed upload when FLORA refuses the direct form', async () => {
+		sim.configure({ directRefusal: 415 });
+		try {
+			const photo = bytes(20_000, 6);
+			const recorder = await bodyRecorder(sim);
+			try {
+				const result = await runFlora(sim, {
+					baseUrl: recorder.baseUrl,
+					parameters: techniqueParams(
+						'tech_product_photo_variants',
+						{ product_image: 'data' },
+						{ options: { downloadOutputs: false } },
+					),
+					items: [imageItem(photo, 'vase.png')],
+				});
+				expect(result.error).toBeUndefined();
+				const [asset] = sim.assets();
+				expect(sim.assets()).toHaveLength(1);
+				expect(asset).toMatchObject({ uploaded_via: 'signed_url', sha256: sha256(photo) });
+				expect(requestsTo(sim, 'upload')).toHaveLength(1);
+				const order = recorder.seen.map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`);
+				expect(order.slice(0, 5)).toEqual([
+					'GET /api/v1/techniques/tech_product_photo_variants',
+					'POST /api/v1/assets',
+					'POST /api/v1/assets',
+					`POST /api/v1/assets/${asset.asset_id}/complete`,
+					'POST /api/v1/techniques/tech_product_photo_variants/runs',
+				]);
+				expect(result.items[0].json.status).toBe('completed');
+			} finally {
+				await recorder.close();
+			}
+		} finally {
+			sim.configure({ directRefusal: null });
+		}
 	});
 
 	it('under Retry On Fail, the rerun reuses the uploaded asset and the started run', async () => {
