@@ -32,6 +32,8 @@ export interface NodeRowConfig {
 	mimeType: string;
 	items: number;
 	concurrency: number;
+	/** Options → Single-Request Upload for Small Files (the node's default: on). */
+	directUpload?: boolean;
 	/** A small file for the warm-up runs before the baseline is taken. */
 	warmupFile: string;
 	sampleEveryMs: number;
@@ -99,7 +101,9 @@ async function main(): Promise<void> {
 		json: {},
 		binary: { data: { path: file, fileName: 'bench.bin', mimeType: config.mimeType } },
 	});
-	const params = createParams({ options: { concurrency: config.concurrency } });
+	const params = createParams({
+		options: { concurrency: config.concurrency, directUpload: config.directUpload ?? true },
+	});
 
 	// One item per workflow, as the large-file rows run.
 	for (let i = 0; i < WARMUP_RUNS; i++) {
