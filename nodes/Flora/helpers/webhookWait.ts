@@ -389,15 +389,23 @@ async function outputItems(
 	startedAt: number,
 ): Promise<INodeExecutionData[]> {
 	const runs = new Map<number, IDataObject>();
+	// n8n has already been answered: every failure from here on becomes the item's error item,
+	// since a webhook() that throws now would fail the execution without its items.
+	const failures = new Map<number, unknown>();
 	const read = async (entry: WaitEntry) => {
-		runs.set(
-			entry.i,
-			await floraApiRequest.call(context, {
-				method: 'GET',
-				path: String(entry.p),
-				itemIndex: entry.i,
-			}),
-		);
+		try {
+			runs.set(
+				entry.i,
+				await floraApiRequest.call(context, {
+					method: 'GET',
+					path: String(entry.p),
+					itemIndex: entry.i,
+				}),
+			);
+			failures.delete(entry.i);
+		} catch (error) {
+			failures.set(entry.i, error);
+		}
 	};
 	const open = () =>
 		entries.filter((entry) => entry.p && !TERMINAL.has(String(runs.get(entry.i)?.status)));
@@ -414,7 +422,14 @@ async function outputItems(
 	}
 	const items: INodeExecutionData[] = [];
 	for (const entry of entries) {
-		items.push(await outputItem(context, entry, runs.get(entry.i)));
+		const failure = failures.get(entry.i);
+		const run = runs.get(entry.i);
+		try {
+			if (failure !== undefined && !run) throw failure;
+			items.push(await outputItem(context, entry, run));
+		} catch (error) {
+			items.push(errorItem(error, entry.i, run ? { run_id: run.run_id, status: run.status } : {}));
+		}
 	}
 	return items;
 }
