@@ -5,7 +5,12 @@ import { errorItem, itemError } from '../helpers/errors';
 import type { ItemProgress } from '../helpers/errors';
 import { isToolExecution } from '../helpers/binary';
 import { followRun } from '../helpers/runs';
-import { planWebhookWait, recordStartFailure, webhookWaitOutcome } from '../helpers/webhookWait';
+import {
+	planWebhookWait,
+	recordSameRun,
+	recordStartFailure,
+	webhookWaitOutcome,
+} from '../helpers/webhookWait';
 import * as asset from './asset';
 import * as generation from './generation';
 import * as model from './model';
@@ -89,6 +94,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 						});
 			try {
 				const output = await running[index];
+				if (byWebhook && first !== undefined) recordSameRun(this, index, first);
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {

@@ -95,6 +95,8 @@ interface WaitPlan {
 	pending: Map<number, PendingRun>;
 	/** A run was recovered after a lost answer: its callback may go elsewhere, so poll instead. */
 	pollInstead: boolean;
+	/** The last item's own run was started with the URL naming every other run. */
+	lastCallsBack: boolean;
 }
 
 const plans = new WeakMap<object, WaitPlan>();
@@ -179,6 +181,7 @@ export async function planWebhookWait(
 		entries: [],
 		pending: new Map(),
 		pollInstead: false,
+		lastCallsBack: false,
 	});
 }
 
@@ -261,7 +264,23 @@ export function recordStartedRun(
 	plan.entries.sort((a, b) => a.i - b.i);
 	plan.pending.set(itemIndex, { accepted, runPath, extra });
 	if (recovered) plan.pollInstead = true;
+	if (itemIndex === plan.itemCount - 1) plan.lastCallsBack = true;
 	return { json: { ...extra, ...accepted } };
+}
+
+/**
+ * Records an item that shares an earlier item's run (same Idempotency Key, same request): it is
+ * output from that run too. Its run was started with the earlier item's URL, so when it is the
+ * last item no callback names every run, and the node run follows the runs by polling instead.
+ */
+export function recordSameRun(context: IExecuteFunctions, itemIndex: number, firstIndex: number) {
+	const plan = plans.get(context);
+	const first = plan?.entries.find((entry) => entry.i === firstIndex);
+	const pending = plan?.pending.get(firstIndex);
+	if (!plan || !first) return;
+	plan.entries.push({ ...first, i: itemIndex });
+	plan.entries.sort((a, b) => a.i - b.i);
+	if (pending) plan.pending.set(itemIndex, pending);
 }
 
 /** Records an item that failed before its run started (On Error → Continue). */
@@ -285,8 +304,7 @@ export function webhookWaitOutcome(
 	if (!plan) return undefined;
 	plans.delete(context);
 	if (plan.pending.size === 0) return undefined;
-	const last = plan.entries.find((entry) => entry.i === plan.itemCount - 1);
-	if (plan.pollInstead || !last?.p) return { kind: 'poll', runs: plan.pending };
+	if (plan.pollInstead || !plan.lastCallsBack) return { kind: 'poll', runs: plan.pending };
 	return {
 		kind: 'wait',
 		waitTill: new Date(Date.now() + plan.longestTimeoutMs + WEBHOOK_WAIT_GRACE_MS),
