@@ -27,8 +27,9 @@ import { waitFor } from './wait';
 // one at a time, and item k's URL names the runs of items 0…k-1 (and its own, by template). The
 // callback of the last item's run therefore knows every run of the node run; the callbacks of the
 // others are acknowledged and change nothing. When the last item's callback comes, webhook()
-// answers FLORA at once, reads every run (waiting, by reading again, for those still rendering,
-// up to the Timeout), downloads the outputs, and hands n8n the items the poll mode would output.
+// reads every run (answering FLORA at once and reading again those still rendering, up to the
+// Timeout), downloads the outputs, and hands n8n the items the poll mode would output; when
+// every run had ended, n8n answers FLORA only once it has taken the resume on.
 //
 // What n8n allows at that point: items, not a failed node. A run that failed or did not end in
 // time comes out as an error item ({ message, error }) on the main output, as under On Error →
@@ -382,14 +383,26 @@ export async function resumeOnRunCallback(this: IWebhookFunctions): Promise<IWeb
 	}
 	const executionId = state.x;
 	if (resuming.has(executionId)) {
-		return answer(this, 200, { received: true, resumed: false, duplicate: true });
+		// Not 2xx: should the resume in progress not be taken on, FLORA's next try still counts.
+		return refuse(
+			this,
+			409,
+			'resume_in_progress',
+			`Execution ${executionId} is resuming on this run's callback right now; try again later`,
+		);
 	}
 	resuming.add(executionId);
 	try {
-		// FLORA waits for a quick answer and retries otherwise; the reading happens after it.
-		answer(this, 200, { received: true, resumed: true });
-		const items = await outputItems(this, entries, state.s);
-		return { noWebhookResponse: true, workflowData: [items] };
+		let answered = false;
+		const items = await outputItems(this, entries, state.s, () => {
+			// Other runs are still rendering: FLORA is not kept waiting for them.
+			answer(this, 200, { received: true, resumed: true });
+			answered = true;
+		});
+		if (answered) return { noWebhookResponse: true, workflowData: [items] };
+		// n8n answers FLORA with this once it has taken the resume on (n8n 2.x answers only after
+		// queueing it): if it cannot, FLORA gets an error and calls again.
+		return { workflowData: [items], webhookResponse: { received: true, resumed: true } };
 	} finally {
 		resuming.delete(executionId);
 	}
@@ -405,10 +418,11 @@ async function outputItems(
 	context: IWebhookFunctions,
 	entries: WaitEntry[],
 	startedAt: number,
+	onStillRendering: () => void,
 ): Promise<INodeExecutionData[]> {
 	const runs = new Map<number, IDataObject>();
-	// n8n has already been answered: every failure from here on becomes the item's error item,
-	// since a webhook() that throws now would fail the execution without its items.
+	// Every failure from here on becomes the item's error item: a webhook() that throws would
+	// fail the execution without its items.
 	const failures = new Map<number, unknown>();
 	const read = async (entry: WaitEntry) => {
 		try {
@@ -431,6 +445,7 @@ async function outputItems(
 				entry.p && !failures.has(entry.i) && !TERMINAL.has(String(runs.get(entry.i)?.status)),
 		);
 	for (const entry of entries) if (entry.p) await read(entry);
+	if (open().length) onStillRendering();
 	for (let round = 0; open().length; round++) {
 		const now = Date.now();
 		const waiting = open().filter((entry) => now < startedAt + entry.t * 1000);

@@ -339,7 +339,9 @@ export async function startWaitingExecution(opts: WaitingRunOptions): Promise<Wa
 			Object.assign(delivery, { status: res.statusCode, body });
 			deliveries.push(delivery);
 		});
-		handle(req, res).then(
+		// After the listener above: the answer is recorded when this settles.
+		const finished = new Promise<void>((done) => res.on('finish', () => done()));
+		handle(req, res, finished).then(
 			({ outcome, error }) => {
 				Object.assign(delivery, { outcome, ...(error ? { error } : {}) });
 			},
@@ -369,7 +371,12 @@ export async function startWaitingExecution(opts: WaitingRunOptions): Promise<Wa
 	};
 	runs.push(first);
 
-	async function resume(runExecutionData: IRunExecutionData, workflow: Workflow) {
+	/** `answered`: the resuming request's answer is recorded before `resumed` settles. */
+	async function resume(
+		runExecutionData: IRunExecutionData,
+		workflow: Workflow,
+		answered: Promise<void>,
+	) {
 		const saved = stored();
 		resumes++;
 		try {
@@ -382,6 +389,7 @@ export async function startWaitingExecution(opts: WaitingRunOptions): Promise<Wa
 			saved.status = run.status;
 			saved.finished = run.finished === true;
 			saved.data = json(run.data);
+			await answered;
 			settle(run);
 		} catch (error) {
 			saved.status = 'error';
@@ -392,6 +400,7 @@ export async function startWaitingExecution(opts: WaitingRunOptions): Promise<Wa
 	async function handle(
 		req: IncomingMessage,
 		res: ServerResponse,
+		finished: Promise<void>,
 	): Promise<Pick<WaitingDelivery, 'outcome' | 'error'>> {
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 		const rawBody = await readBody(req);
@@ -533,8 +542,13 @@ export async function startWaitingExecution(opts: WaitingRunOptions): Promise<Wa
 		const entry = runExecutionData.executionData!.nodeExecutionStack[0];
 		entry.data.main = result.workflowData;
 		entry.metadata = { ...entry.metadata, forwardAllOutputs: true };
-		if (!res.headersSent) response.status(200).json({ message: 'Workflow was started' });
-		void resume(runExecutionData, workflow);
+		// extractWebhookOnReceivedResponse: the node's webhookResponse, else n8n's own message.
+		if (!res.headersSent) {
+			response
+				.status(200)
+				.json((result.webhookResponse as IDataObject) ?? { message: 'Workflow was started' });
+		}
+		void resume(runExecutionData, workflow, finished);
 		return { outcome: 'resumed' };
 	}
 
