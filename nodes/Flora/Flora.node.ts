@@ -1,4 +1,10 @@
-import type { IExecuteFunctions, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as asset from './actions/asset';
@@ -6,6 +12,7 @@ import * as generation from './actions/generation';
 import * as model from './actions/model';
 import * as project from './actions/project';
 import { router } from './actions/router';
+import { resumeOnRunCallback } from './helpers/webhookWait';
 import * as run from './actions/run';
 import * as technique from './actions/technique';
 import { getModelParameters, getTechniqueInputs } from './methods/resourceMapping';
@@ -31,6 +38,18 @@ export class Flora implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'floraApi', required: true }],
+		// Wait Mode "Webhook": FLORA's signed run callback resumes the waiting execution here
+		// (n8n's waiting-webhook URL of this execution plus the node ID; see helpers/webhookWait.ts).
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '={{ $nodeId }}',
+				restartWebhook: true,
+				isFullPath: true,
+			},
+		],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -63,5 +82,25 @@ export class Flora implements INodeType {
 
 	async execute(this: IExecuteFunctions) {
 		return await router.call(this);
+	}
+
+	// The webhook above is a restart webhook: n8n serves it only for a waiting execution and
+	// registers nothing on activation, and FLORA has no webhook API. Nothing to set up or remove.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions) {
+		return await resumeOnRunCallback.call(this);
 	}
 }

@@ -14,6 +14,8 @@ import {
 	releaseDelivery,
 	withDelivery,
 } from '../Flora/helpers/deliveries';
+import type { FloraRunEvent } from '../Flora/helpers/callbacks';
+import { answer, headerOf, parseRunEvent, refuse } from '../Flora/helpers/callbacks';
 import { isFloraId } from '../Flora/helpers/ids';
 import { runOutputsToBinary } from '../Flora/helpers/outputs';
 import {
@@ -25,19 +27,15 @@ import {
 import { waitFor } from '../Flora/helpers/wait';
 import { floraApiRequest } from '../Flora/transport';
 
+export type { FloraRunEvent };
+export { parseRunEvent };
+
 export const RUN_EVENTS = ['run.completed', 'run.failed'] as const;
 
 export interface TriggerOptions {
 	fetchRun?: boolean;
 	downloadOutputs?: boolean;
 	toleranceSeconds?: number;
-}
-
-/** FLORA's run callback body (FLORA_API.md "Run webhooks"): no outputs, only the run's id. */
-export interface FloraRunEvent extends IDataObject {
-	id: string;
-	type: string;
-	data: IDataObject & { run_id: string };
 }
 
 // A callback can arrive a moment before GET /runs/{id} shows the run as ended. These re-reads
@@ -47,45 +45,6 @@ const EARLY_DELIVERY_REREADS_MS = [1000, 2000, 2000];
 const RUN_READ_ATTEMPTS = 3;
 
 const TERMINAL = new Set(['completed', 'failed']);
-
-/** Answers the request here and starts nothing. */
-function answer(
-	context: IWebhookFunctions,
-	status: number,
-	body: IDataObject,
-): IWebhookResponseData {
-	context.getResponseObject().status(status).json(body);
-	return { noWebhookResponse: true };
-}
-
-function refuse(context: IWebhookFunctions, status: number, code: string, message: string) {
-	return answer(context, status, { error: { code, message } });
-}
-
-function headerOf(context: IWebhookFunctions, name: string): string | undefined {
-	const value = context.getRequestObject().headers[name];
-	return Array.isArray(value) ? value.join(',') : value;
-}
-
-/** The verified body as an event, or why it is not one. */
-export function parseRunEvent(rawBody: Buffer): FloraRunEvent | string {
-	let body: unknown;
-	try {
-		body = JSON.parse(rawBody.toString('utf8'));
-	} catch {
-		return 'The body is not JSON';
-	}
-	const event = body as Partial<FloraRunEvent> | null;
-	if (!event || typeof event !== 'object' || Array.isArray(event))
-		return 'The body is not an event';
-	if (typeof event.type !== 'string' || !event.type) return 'The event has no type';
-	if (typeof event.id !== 'string' || !event.id) return 'The event has no id';
-	const runId = (event.data as IDataObject | undefined)?.run_id;
-	if (typeof runId !== 'string' || !isFloraId('run', runId)) {
-		return 'The event has no data.run_id of the form run_…';
-	}
-	return event as FloraRunEvent;
-}
 
 /**
  * The run as FLORA reports it now. `GET /runs/{id}` serves generation and technique runs alike;

@@ -1,10 +1,16 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { itemError } from '../helpers/errors';
-import { redactSecrets } from '../helpers/redact';
+import { errorItem, itemError } from '../helpers/errors';
 import type { ItemProgress } from '../helpers/errors';
-import type { FloraApiError } from '../transport';
+import { isToolExecution } from '../helpers/binary';
+import { followRun } from '../helpers/runs';
+import {
+	planWebhookWait,
+	recordSameRun,
+	recordStartFailure,
+	webhookWaitOutcome,
+} from '../helpers/webhookWait';
 import * as asset from './asset';
 import * as generation from './generation';
 import * as model from './model';
@@ -55,6 +61,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	}
 
 	const sameAs = sharedKeys(this, operation, prepared, continueOnFail);
+	const byWebhook = await planWaitByWebhook(this, operation, prepared);
+	const inFlight = byWebhook ? 1 : concurrency;
 
 	const results: INodeExecutionData[][] = new Array(items.length);
 	const running: Array<Promise<INodeExecutionData[]>> = new Array(items.length);
@@ -72,6 +80,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const entry = prepared[index];
 			if (!entry.ok) {
 				results[index] = [errorItem(entry.error, index)];
+				if (byWebhook) recordStartFailure(this, index, entry.error);
 				continue;
 			}
 			const first = sameAs.get(index);
@@ -85,21 +94,86 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 						});
 			try {
 				const output = await running[index];
+				if (byWebhook && first !== undefined) recordSameRun(this, index, first);
 				results[index] = output.map((item) => ({ ...item, pairedItem: { item: index } }));
 			} catch (error) {
 				if (continueOnFail) {
 					results[index] = [errorItem(error, index, progress[index])];
+					if (byWebhook) recordStartFailure(this, index, error);
 				} else {
 					recordFailure(index, error);
 				}
 			}
 		}
 	};
-	await Promise.all(
-		Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker),
-	);
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(inFlight, items.length)) }, worker));
+	const waiting = byWebhook ? webhookWaitOutcome(this) : undefined;
 	if (state.failed) throw asNodeError(this, state.failed.error, state.failed.index);
+	if (waiting?.kind === 'wait') {
+		await this.putExecutionToWait(waiting.waitTill);
+	} else if (waiting?.kind === 'poll') {
+		// The runs started, but this execution cannot be sure to be called back: follow them here.
+		for (const [index, run] of waiting.runs) {
+			const entry = prepared[index] as { ok: true; value: unknown };
+			const behaviour = operation.runBehaviour!(entry.value);
+			try {
+				const output = await followRun.call(
+					this,
+					index,
+					run.accepted,
+					run.runPath,
+					{ ...behaviour, waitMode: 'poll' },
+					progress[index],
+					run.extra,
+				);
+				results[index] = [{ ...output, pairedItem: { item: index } }];
+			} catch (error) {
+				if (!continueOnFail) throw asNodeError(this, error, index);
+				results[index] = [errorItem(error, index, progress[index])];
+			}
+		}
+	}
 	return [results.flat()];
+}
+
+/**
+ * Wait Mode "Webhook": every item of the node run must wait the same way; checks before any
+ * request that FLORA can call back (helpers/webhookWait.ts). True when the node run waits so.
+ */
+async function planWaitByWebhook(
+	context: IExecuteFunctions,
+	operation: FloraOperation<unknown>,
+	prepared: Prepared[],
+): Promise<boolean> {
+	if (!operation.runBehaviour) return false;
+	const behaviours = prepared.map((entry) =>
+		entry.ok ? operation.runBehaviour!(entry.value) : undefined,
+	);
+	const byWebhook = behaviours.findIndex((b) => b?.waitMode === 'webhook');
+	if (byWebhook < 0) return false;
+	const byPoll = behaviours.findIndex((b) => b !== undefined && b.waitMode !== 'webhook');
+	if (byPoll >= 0) {
+		throw itemError(
+			context,
+			byPoll,
+			`Item ${byPoll + 1} waits by polling, item ${byWebhook + 1} by webhook: one node run waits one way`,
+			'Nothing was started. Give Options → Wait Mode and Wait for Completion the same value for every item (no expression that differs per item).',
+		);
+	}
+	if (isToolExecution(context)) {
+		throw itemError(
+			context,
+			0,
+			'Wait Mode "Webhook" is not available when an AI agent runs this node',
+			'An agent needs the answer in the same step. Set Options → Wait Mode to Poll.',
+		);
+	}
+	await planWebhookWait(
+		context,
+		prepared.length,
+		behaviours.map((b) => b?.timeoutMs ?? 0),
+	);
+	return true;
 }
 
 /**
@@ -152,31 +226,4 @@ function sharedKeys(
 function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number) {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
-}
-
-/**
- * The output of a failed item under On Error → Continue:
- * `{ message, error: { message, description, code, http_code, request_id, asset_id, fields } }`
- * (the fields that are known), never request headers. Both n8n lines send an
- * item whose json holds only `error` and `message` to the error output
- * ("Continue (using error output)"), merged with its input item's json; n8n
- * 1.x accepts no other key there. With "Continue" it stays on the one output.
- */
-function errorItem(
-	error: unknown,
-	itemIndex: number,
-	progress: ItemProgress = {},
-): INodeExecutionData {
-	const e = error as Partial<FloraApiError> & { description?: string | null; message?: string };
-	const message = redactSecrets(e?.message ?? String(error));
-	const details: IDataObject = { message };
-	if (e?.description) details.description = redactSecrets(e.description);
-	if (e?.flora) {
-		details.code = e.flora.code;
-		details.http_code = e.flora.status;
-		if (e.flora.requestId) details.request_id = e.flora.requestId;
-		if (e.flora.fields.length) details.fields = e.flora.fields;
-	}
-	Object.assign(details, progress);
-	return { json: { message, error: details }, pairedItem: { item: itemIndex } };
 }

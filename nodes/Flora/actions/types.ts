@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import type { ItemProgress } from '../helpers/errors';
+import type { RunBehaviour } from '../helpers/runs';
 
 /** One operation: validate an item without sending anything, then run it. */
 export interface FloraOperation<Prepared> {
@@ -19,6 +20,8 @@ export interface FloraOperation<Prepared> {
 	 * before any request otherwise, and gives identical ones one shared result.
 	 */
 	itemKey?(prepared: Prepared): ItemKey | undefined;
+	/** For operations that start a FLORA run: how the item waits for it (Options). */
+	runBehaviour?(prepared: Prepared): RunBehaviour;
 	/** Items in flight at once; 1 when absent. */
 	concurrency?(this: IExecuteFunctions): number;
 }

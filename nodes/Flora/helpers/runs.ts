@@ -20,6 +20,7 @@ import {
 	validateSourceUrl,
 } from './validation';
 import { waitFor } from './wait';
+import { isWaitingByWebhook, recordStartedRun } from './webhookWait';
 
 // What Generation → Create and Technique → Run share: the options, waiting
 // for a run to end, what a failed run means, and the output item.
@@ -94,10 +95,18 @@ export function runOptions(what: 'generation' | 'technique run'): INodePropertie
 					{
 						name: 'Poll',
 						value: 'poll',
-						description: 'Ask FLORA for the run every 2 to 5 seconds until it ends',
+						description:
+							'Ask FLORA for the run every 2 to 5 seconds until it ends; the execution keeps its worker while it waits',
+					},
+					{
+						name: 'Webhook',
+						value: 'webhook',
+						description:
+							"FLORA calls this execution back, signed, when the run ends; the execution waits without holding a worker. Needs the credential's Webhook Secret and an n8n reachable over HTTPS (WEBHOOK_URL).",
 					},
 				],
-				description: 'How the node learns that the run ended',
+				description:
+					'How the node learns that the run ended. With Webhook, failed or timed-out runs come out as error items ({ message, error }) on the output.',
 			},
 		],
 	};
@@ -105,6 +114,8 @@ export function runOptions(what: 'generation' | 'technique run'): INodePropertie
 
 export interface RunBehaviour {
 	waitForCompletion: boolean;
+	/** How to learn that the run ended (with waitForCompletion). */
+	waitMode: 'poll' | 'webhook';
 	timeoutMs: number;
 	downloadOutputs: boolean;
 	callbackUrl?: string;
@@ -129,14 +140,15 @@ export function runConcurrency(this: IExecuteFunctions): number {
 export function readRunBehaviour(context: IExecuteFunctions, itemIndex: number): RunBehaviour {
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const waitMode = options.waitMode ?? 'poll';
-	if (waitMode !== 'poll') {
+	if (waitMode !== 'poll' && waitMode !== 'webhook') {
 		throw itemError(
 			context,
 			itemIndex,
-			`Wait Mode "${String(waitMode)}" is not available yet`,
-			'Set Options → Wait Mode to Poll. To be called back instead, set Options → Callback URL to the address of a Flora Trigger and turn off Wait for Completion.',
+			`Wait Mode must be Poll or Webhook, but it is ${JSON.stringify(waitMode)}`,
+			'Set Options → Wait Mode to Poll or Webhook (as an expression: "poll" or "webhook").',
 		);
 	}
+	const waitForCompletion = options.waitForCompletion !== false;
 	const userKey = validateIdempotencyKey(context, itemIndex, options.idempotencyKey);
 	const timeout = validateNumberInRange(
 		context,
@@ -155,8 +167,17 @@ export function readRunBehaviour(context: IExecuteFunctions, itemIndex: number):
 				'FLORA only calls public https:// addresses. Use the HTTPS production URL of your webhook (for example of a Flora Trigger), or clear the field.',
 		});
 	}
+	if (callbackUrl && waitMode === 'webhook' && waitForCompletion) {
+		throw itemError(
+			context,
+			itemIndex,
+			'Callback URL cannot be set with Wait Mode "Webhook"',
+			"In Wait Mode Webhook the node sends this execution's own address as the callback. Clear Options → Callback URL, or set Wait Mode to Poll to send your own.",
+		);
+	}
 	return {
-		waitForCompletion: options.waitForCompletion !== false,
+		waitForCompletion,
+		waitMode: waitMode === 'webhook' && waitForCompletion ? 'webhook' : 'poll',
 		timeoutMs: timeout * 1000,
 		downloadOutputs: options.downloadOutputs !== false,
 		callbackUrl,
@@ -281,6 +302,8 @@ export interface RunStart {
 	whereToLook: string;
 	/** The item's error when a lost answer's run cannot be identified. */
 	notIdentified(): Error;
+	/** Set when the run was found after a lost answer rather than started by this request. */
+	recovered?: boolean;
 }
 
 /**
@@ -320,6 +343,7 @@ export async function startRunOnce(
 	}
 	const runId = await recoverStartedRun.call(this, itemIndex, start.recovery, start.key, startedAt);
 	if (!runId) throw start.notIdentified();
+	start.recovered = true;
 	rememberCreated(start.key, runId);
 	return await floraApiRequest.call(this, {
 		method: 'GET',
@@ -340,9 +364,13 @@ export async function followRun(
 	behaviour: RunBehaviour,
 	progress: ItemProgress,
 	extra: IDataObject = {},
+	recovered = false,
 ): Promise<INodeExecutionData> {
 	const runId = String(accepted.run_id);
 	progress.run_id = runId;
+	if (behaviour.waitMode === 'webhook' && isWaitingByWebhook(this)) {
+		return recordStartedRun(this, itemIndex, accepted, runPath, extra, behaviour, recovered);
+	}
 	const started = { ...extra, ...accepted };
 	const completed = accepted.status === 'completed';
 	if (!behaviour.waitForCompletion || completed) {
@@ -361,5 +389,6 @@ export async function followRun(
 		behaviour.timeoutMs,
 		progress,
 	);
-	return await runOutputItem.call(this, itemIndex, started, final, behaviour.downloadOutputs);
+	// The run as FLORA reports it at the end, as Wait Mode "Webhook" outputs it too.
+	return await runOutputItem.call(this, itemIndex, extra, final, behaviour.downloadOutputs);
 }

@@ -144,9 +144,35 @@ const cases: Case[] = [
 		message: 'Callback URL contains a user name or password',
 	},
 	{
-		name: 'Wait Mode webhook',
+		name: 'Wait Mode unknown',
+		parameters: gen({ options: { waitMode: '={{ "push" }}' } }),
+		message: 'Wait Mode must be Poll or Webhook, but it is "push"',
+	},
+	{
+		name: 'Wait Mode webhook without a Webhook Secret',
 		parameters: gen({ options: { waitMode: 'webhook' } }),
-		message: 'Wait Mode "webhook" is not available yet',
+		message: 'Wait Mode "Webhook" needs the Webhook Secret of the Flora API credential',
+	},
+	{
+		name: 'Wait Mode webhook with a Callback URL',
+		parameters: gen({
+			options: { waitMode: 'webhook', callbackUrl: 'https://hooks.example.com/flora' },
+		}),
+		message: 'Callback URL cannot be set with Wait Mode "Webhook"',
+	},
+	{
+		name: 'Wait Mode webhook for 51 items',
+		parameters: gen({ options: { waitMode: 'webhook' } }),
+		items: Array.from({ length: 51 }, (_, i) => ({ json: { i } })),
+		message: 'Wait Mode "Webhook" waits for at most 50 items per node run; this run has 51',
+		itemIndex: 50,
+	},
+	{
+		name: 'Wait Mode poll and webhook mixed across items',
+		parameters: gen({ options: { waitMode: '={{ $json.mode }}' } }),
+		items: [{ json: { mode: 'webhook' } }, { json: { mode: 'poll' } }],
+		message: 'Item 2 waits by polling, item 1 by webhook: one node run waits one way',
+		itemIndex: 1,
 	},
 	{
 		name: 'Idempotency Key too long',

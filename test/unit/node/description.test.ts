@@ -227,11 +227,27 @@ describe('Flora node description', () => {
 		expect(node.methods.resourceMapping).toHaveProperty('getTechniqueInputs');
 	});
 
-	it('offers only polling as the Wait Mode for now', () => {
+	it('offers Poll (the default) and Webhook as the Wait Mode', () => {
 		for (const waitMode of byPath('options.waitMode')) {
-			expect(waitMode.options).toEqual([expect.objectContaining({ value: 'poll' })]);
+			expect(waitMode.options).toEqual([
+				expect.objectContaining({ value: 'poll' }),
+				expect.objectContaining({ value: 'webhook' }),
+			]);
 			expect(waitMode.default).toBe('poll');
 		}
+	});
+
+	it("declares one restart webhook at the node's ID, as n8n's send-and-wait nodes do", () => {
+		expect(new Flora().description.webhooks).toEqual([
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '={{ $nodeId }}',
+				restartWebhook: true,
+				isFullPath: true,
+			},
+		]);
 	});
 
 	it('offers a model picker method for the generation form', () => {

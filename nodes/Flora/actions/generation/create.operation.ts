@@ -16,7 +16,7 @@ import {
 import type { ItemProgress } from '../../helpers/errors';
 import { itemError } from '../../helpers/errors';
 import { checkModelParameters, isEmptyValue } from '../../helpers/parameters';
-import type { RunBehaviour } from '../../helpers/runs';
+import type { RunBehaviour, RunStart } from '../../helpers/runs';
 import {
 	followRun,
 	readRunBehaviour,
@@ -33,6 +33,7 @@ import {
 } from '../../helpers/validation';
 import type { RunStartRequest } from '../../transport/idempotency';
 import { idempotencyKey } from '../../transport/idempotency';
+import { callbackUrlFor } from '../../helpers/webhookWait';
 import type { ItemKey } from '../types';
 import { GENERATION_TYPES } from '../../helpers/ids';
 
@@ -108,6 +109,10 @@ export interface GenerationItem {
 }
 
 export const concurrency = runConcurrency;
+
+export function runBehaviour(item: GenerationItem): RunBehaviour {
+	return item.behaviour;
+}
 
 /** Validates one item, reads the model's parameter schema (free), sends nothing paid. */
 export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<GenerationItem> {
@@ -255,18 +260,38 @@ export async function execute(
 		String(item.body.workspace_id),
 	);
 	const runPath = (id: string) => `/runs/${encodeURIComponent(id)}`;
-	const accepted = await startRunOnce.call(this, itemIndex, {
+	// Known from the request, so both wait modes output them beside FLORA's run.
+	const extra: IDataObject = { project_id: item.body.project_id };
+	if (item.body.model !== undefined) extra.model = { model_id: item.body.model };
+	const body =
+		item.behaviour.waitMode === 'webhook'
+			? {
+					...item.body,
+					callback_url: callbackUrlFor(this, itemIndex, '/runs/{run}', extra, item.behaviour),
+				}
+			: item.body;
+	const start: RunStart = {
 		path: '/generate',
-		body: item.body,
+		body,
 		key,
 		recovery: item.recovery,
 		runPath,
 		whereToLook: `Look in project ${String(item.body.project_id)} for it.`,
 		notIdentified: () => notIdentified(this, itemIndex, item, key),
-	});
+	};
+	const accepted = await startRunOnce.call(this, itemIndex, start);
 	const runId = String(accepted.run_id);
 	return [
-		await followRun.call(this, itemIndex, accepted, runPath(runId), item.behaviour, progress),
+		await followRun.call(
+			this,
+			itemIndex,
+			accepted,
+			runPath(runId),
+			item.behaviour,
+			progress,
+			extra,
+			start.recovered,
+		),
 	];
 }
 

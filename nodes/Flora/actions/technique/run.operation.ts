@@ -18,7 +18,7 @@ import type { ItemProgress } from '../../helpers/errors';
 import { itemError } from '../../helpers/errors';
 import type { FloraTechnique, TechniqueInput } from '../../helpers/parameters';
 import { checkTechniqueInputs, MEDIA_INPUT_TYPES } from '../../helpers/parameters';
-import type { RunBehaviour } from '../../helpers/runs';
+import type { RunBehaviour, RunStart } from '../../helpers/runs';
 import {
 	followRun,
 	readRunBehaviour,
@@ -37,6 +37,7 @@ import type { MutationKind, RunStartRequest } from '../../transport/idempotency'
 import { idempotencyKey } from '../../transport/idempotency';
 import type { UploadSource } from '../../transport/upload';
 import { binaryAssetItem, createAsset } from '../asset/create.operation';
+import { callbackUrlFor } from '../../helpers/webhookWait';
 import type { ItemKey } from '../types';
 
 const properties: INodeProperties[] = [
@@ -99,6 +100,10 @@ export interface TechniqueRunItem {
 }
 
 export const concurrency = runConcurrency;
+
+export function runBehaviour(item: TechniqueRunItem): RunBehaviour {
+	return item.behaviour;
+}
 
 // A binary input waits this long to become a ready asset before the run starts.
 const INPUT_READY_TIMEOUT_MS = 120_000;
@@ -304,7 +309,12 @@ export async function execute(
 
 	const runsPath = `/techniques/${encodeURIComponent(techniqueId)}/runs`;
 	const runPath = (id: string) => `${runsPath}/${encodeURIComponent(id)}`;
-	const accepted = await startRunOnce.call(this, itemIndex, {
+	const extra: IDataObject = { technique_id: techniqueId };
+	if (Object.keys(inputAssets).length) extra.input_assets = inputAssets;
+	if (item.behaviour.waitMode === 'webhook') {
+		body.callback_url = callbackUrlFor(this, itemIndex, `${runsPath}/{run}`, extra, item.behaviour);
+	}
+	const start: RunStart = {
 		path: runsPath,
 		body,
 		key,
@@ -312,9 +322,8 @@ export async function execute(
 		runPath,
 		whereToLook: `Look at the runs of technique ${techniqueId} in FLORA.`,
 		notIdentified: () => notIdentified(this, itemIndex, item, key),
-	});
-	const extra: IDataObject = { technique_id: techniqueId };
-	if (Object.keys(inputAssets).length) extra.input_assets = inputAssets;
+	};
+	const accepted = await startRunOnce.call(this, itemIndex, start);
 	const runId = String(accepted.run_id);
 	return [
 		await followRun.call(
@@ -325,6 +334,7 @@ export async function execute(
 			item.behaviour,
 			progress,
 			extra,
+			start.recovered,
 		),
 	];
 }
