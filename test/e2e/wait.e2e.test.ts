@@ -4,8 +4,9 @@
  * n8n's own waiting-webhook URL as the run's callback_url and the execution waits in n8n's
  * database (status `waiting`) while the simulator renders, until FLORA's signed callback resumes
  * it. Forged callbacks, a redelivery after the resume and several items whose runs end at
- * different times are checked against n8n's database, the simulator's record and a side-effect
- * counter behind the Flora node (an HTTP Request per output item).
+ * different times, and a Technique → Run whose run outlives Options → Timeout are checked against
+ * n8n's database, the simulator's record and a side-effect counter behind the Flora node (an HTTP
+ * Request per output item).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,10 @@ const TEXT_PATH = 'flora-wait-text';
 /** The Flora nodes' ids: n8n's waiting-webhook URL ends with the waiting node's id. */
 const IMAGE_NODE_ID = '00000000-0000-4000-8000-0000000a1701';
 const TEXT_NODE_ID = '00000000-0000-4000-8000-0000000a1702';
+const TECH_NODE_ID = '00000000-0000-4000-8000-0000000a1704';
+const TECH_PATH = 'flora-wait-technique';
+/** Options → Timeout of the technique workflow, seconds. */
+const TECH_TIMEOUT_S = 8;
 /** Render time of a run that is let to end on its own (scenario a). */
 const RENDER_MS = 10_000;
 /** The first project the simulator seeds in ws_demo. */
@@ -128,6 +133,7 @@ function waitSuite(version: string, line: N8nLine) {
 	let imageWf: Workflow;
 	let textWf: Workflow;
 	let pollTwinWf: Workflow;
+	let techWf: Workflow;
 
 	function scenario(name: string, fn: () => Promise<void>) {
 		test(name, async () => {
@@ -330,6 +336,32 @@ function waitSuite(version: string, line: N8nLine) {
 			counterNode('After', counter.url),
 		]);
 
+		techWf = workflow('floraE2eWaitTec1', 'E2E wait by webhook: technique with a timeout', [
+			webhookTrigger(TECH_PATH, '5b0e7d1c-2a3f-4e4d-8c5b-0000000a1704'),
+			code(
+				'Items',
+				'return Array.from({ length: Number($input.first().json.body.count) }, (_, i) => ({ json: { i, prompt: `Brief ${i}` } }));',
+			),
+			{
+				...flora(FLORA, {
+					resource: 'technique',
+					operation: 'run',
+					workspace: workspaceId('ws_demo'),
+					technique: locator('caption-writer'),
+					inputs: {
+						mappingMode: 'defineBelow',
+						value: { brief: '={{ $json.prompt }}' },
+						matchingColumns: [],
+						schema: [],
+						attemptToConvertTypes: false,
+						convertFieldsToString: false,
+					},
+					options: { waitMode: 'webhook', timeout: TECH_TIMEOUT_S },
+				}),
+				id: TECH_NODE_ID,
+			},
+		]);
+
 		const install = await ensureN8n(line);
 		n8n = await N8nHome.create({ install, workDir: dir, filesDir: files });
 		await n8n.installPackage(process.env.FLORA_E2E_TARBALL as string);
@@ -340,10 +372,10 @@ function waitSuite(version: string, line: N8nLine) {
 				data: { apiKey: sim.apiKey, baseUrl: sim.apiBaseUrl, webhookSecret: sim.webhookSecret },
 			},
 		]);
-		await n8n.importWorkflows([imageWf, pollTwinWf, textWf]);
-		for (const wf of [imageWf, pollTwinWf, textWf]) await n8n.activate(wf.id);
+		await n8n.importWorkflows([imageWf, pollTwinWf, textWf, techWf]);
+		for (const wf of [imageWf, pollTwinWf, textWf, techWf]) await n8n.activate(wf.id);
 		await n8n.start();
-		for (const path of [IMAGE_PATH, `${IMAGE_PATH}-poll`, TEXT_PATH])
+		for (const path of [IMAGE_PATH, `${IMAGE_PATH}-poll`, TEXT_PATH, TECH_PATH])
 			await n8n.waitForWebhook(path);
 	}, 300_000);
 
@@ -591,6 +623,40 @@ function waitSuite(version: string, line: N8nLine) {
 				items.map((i) => `/after?e=${done.id}&run=${i.json.run_id}`).sort(),
 			);
 			expect((await executions(textWf.id)).filter((r) => r.id > before)).toHaveLength(1);
+		},
+	);
+	scenario(
+		'f. Technique → Run: a run that does not end within Timeout comes out as an error item naming the run and its last status',
+		async () => {
+			const before = await lastExecutionId(techWf.id);
+			sim.gen.injectRunFault({ kind: 'hang', runType: 'technique', times: 2 });
+			await callWebhook(TECH_PATH, { count: 2 });
+			const waiting = await executionIn(techWf.id, before, 'waiting');
+			await until('2 technique runs started', () => sim.gen.runs().length === 2 || undefined);
+			const [late, onTime] = sim.gen.runs();
+			for (const r of [late, onTime]) {
+				expect(r).toMatchObject({ run_type: 'technique', technique_id: 'tech_caption_writer' });
+				expectCallbackUrl(r.callback_url, waiting.id, TECH_NODE_ID);
+			}
+			// The last item's run ends; the first one's never does.
+			sim.gen.finishRun(onTime.run_id);
+			const done = await executionIn(techWf.id, before, 'success', (TECH_TIMEOUT_S + 60) * 1000);
+			expect(done.id).toBe(waiting.id);
+			const { items } = await floraOutput(done.id);
+			expect(items).toHaveLength(2);
+			expect(items[0].pairedItem).toEqual({ item: 0 });
+			expect(items[0].json.error).toMatchObject({ run_id: late.run_id, status: 'running' });
+			expect(String(items[0].json.message)).toContain(late.run_id);
+			expect(String(items[0].json.message)).toMatch(/last status: running/);
+			expect(items[1].pairedItem).toEqual({ item: 1 });
+			expect(items[1].json).toMatchObject({
+				run_id: onTime.run_id,
+				status: 'completed',
+				technique_id: 'tech_caption_writer',
+			});
+			// The late run was read once more at the end, and goes on in FLORA.
+			expect(sim.gen.run(late.run_id)!.status).toBe('running');
+			expect(sim.gen.run(late.run_id)!.polls).toBeGreaterThan(0);
 		},
 	);
 }
