@@ -5,7 +5,8 @@
  * and once with Wait Mode "webhook" (each execution waits in the database, FLORA's signed callback
  * to the main instance resumes it). Both wall times and their ratio are printed. Then twenty
  * executions wait while the main instance is stopped and started again, with half of FLORA's
- * callbacks sent while it is down (the simulator retries them): none is lost.
+ * callbacks sent while it is down (the simulator retries them) and the other half while it starts
+ * (n8n accepts connections before its queue is set up): none is lost.
  *
  *   npm run test:queue      (FLORA_QUEUE_SKIP=1 reports skipped tests when Redis/PostgreSQL are missing)
  */
@@ -272,6 +273,10 @@ function suite() {
 			workers: WORKERS,
 			concurrency: CONCURRENCY,
 			encryptionKey: 'flora-queue-wait-test-key-0001',
+			// FLORA_QUEUE_LOG_LEVEL=debug: n8n's own account of every waiting-webhook request.
+			env: process.env.FLORA_QUEUE_LOG_LEVEL
+				? { N8N_LOG_LEVEL: process.env.FLORA_QUEUE_LOG_LEVEL }
+				: {},
 		});
 		const main = await cluster.prepare();
 		await main.importCredentials([
@@ -367,6 +372,7 @@ function suite() {
 		expect(runs).toHaveLength(CALLS);
 
 		const stopped = Date.now();
+		let listening = false;
 		await cluster.main.stop();
 		log(`main stopped with ${CALLS} executions waiting`);
 		const whileDown = runs.slice(0, CALLS / 2).map((r) => r.run_id);
@@ -379,12 +385,37 @@ function suite() {
 		);
 		expect(rowsOf(HOOK.id, afterId).map((r) => r.status)).toEqual(runs.map(() => 'waiting'));
 
-		const { ms } = await cluster.main.start();
-		log(
-			`main back after ${((Date.now() - stopped) / 1000).toFixed(1)} s (start ${(ms / 1000).toFixed(1)} s)`,
+		// The other half end while the main instance starts: as soon as it accepts connections
+		// (n8n listens before its queue is set up), their first deliveries go out.
+		const starting = cluster.main.start();
+		await until(
+			() => listening,
+			120_000,
+			async () => {
+				listening = await fetch(`${cluster.main.baseUrl}/healthz`).then(
+					() => true,
+					() => false,
+				);
+			},
 		);
-		for (const r of runs.slice(CALLS / 2)) sim.gen.finishRun(r.run_id);
-		const rows = await watch(HOOK.id, afterId, ended, 5 * 60_000, seen);
+		const duringStart = runs.slice(CALLS / 2).map((r) => r.run_id);
+		for (const id of duringStart) sim.gen.finishRun(id);
+		const { ms } = await starting;
+		log(
+			`main back after ${((Date.now() - stopped) / 1000).toFixed(1)} s (start ${(ms / 1000).toFixed(1)} s); ${CALLS / 2} runs ended while it started`,
+		);
+		let rows: Row[];
+		try {
+			rows = await watch(HOOK.id, afterId, ended, 5 * 60_000, seen);
+		} finally {
+			// Each run's delivery attempts: status at seconds after the main instance stopped.
+			for (const r of runs) {
+				const attempts = sim.record.callbacks.filter((c) => c.run_id === r.run_id);
+				log(
+					`${r.run_id}: ${attempts.map((c) => `${c.status}@${((c.sent_at - stopped) / 1000).toFixed(1)}s`).join(' ')}`,
+				);
+			}
+		}
 		await sim.gen.callbacksIdle();
 		await expectOutputs(rows);
 		// Every run's callback was finally answered 200; the first half only on a retry.
@@ -393,8 +424,8 @@ function suite() {
 			expect(attempts.length).toBeGreaterThan(1);
 			expect(attempts.at(-1)!.status).toBe(200);
 		}
-		for (const r of runs.slice(CALLS / 2)) {
-			expect(sim.record.callbacks.filter((c) => c.run_id === r.run_id).at(-1)!.status).toBe(200);
+		for (const id of duringStart) {
+			expect(sim.record.callbacks.filter((c) => c.run_id === id).at(-1)!.status).toBe(200);
 		}
 		log(
 			`restart: all ${CALLS} executions succeeded ${((Math.max(...rows.map((r) => r.stoppedAt)) - t0) / 1000).toFixed(1)} s after the first call; callback attempts ${sim.record.callbacks.length} (${JSON.stringify(countBy(sim.record.callbacks.map((c) => String(c.status))))})`,
@@ -408,9 +439,15 @@ function countBy(values: string[]): Record<string, number> {
 	return out;
 }
 
-async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(
+	check: () => boolean,
+	timeoutMs = 60_000,
+	probe?: () => Promise<void>,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	while (!check()) {
+	for (;;) {
+		await probe?.();
+		if (check()) return;
 		if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs / 1000} s`);
 		await new Promise((r) => setTimeout(r, 100));
 	}
