@@ -420,13 +420,16 @@ async function outputItems(
 					itemIndex: entry.i,
 				}),
 			);
-			failures.delete(entry.i);
 		} catch (error) {
 			failures.set(entry.i, error);
 		}
 	};
+	// The API request has already retried what is worth retrying: a read that failed is final.
 	const open = () =>
-		entries.filter((entry) => entry.p && !TERMINAL.has(String(runs.get(entry.i)?.status)));
+		entries.filter(
+			(entry) =>
+				entry.p && !failures.has(entry.i) && !TERMINAL.has(String(runs.get(entry.i)?.status)),
+		);
 	for (const entry of entries) if (entry.p) await read(entry);
 	for (let round = 0; open().length; round++) {
 		const now = Date.now();
@@ -443,7 +446,7 @@ async function outputItems(
 		const failure = failures.get(entry.i);
 		const run = runs.get(entry.i);
 		try {
-			if (failure !== undefined && !run) throw failure;
+			if (failure !== undefined) throw failure;
 			items.push(await outputItem(context, entry, run));
 		} catch (error) {
 			items.push(errorItem(error, entry.i, run ? { run_id: run.run_id, status: run.status } : {}));

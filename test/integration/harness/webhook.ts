@@ -95,7 +95,7 @@ async function triggerType(opts: TriggerHostOptions): Promise<INodeType> {
 	return pkg.nodeTypes[TRIGGER_TYPE] as INodeType;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -104,8 +104,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 	});
 }
 
-/** The parts of Express's request and response that n8n gives a webhook. */
-function expressLike(req: IncomingMessage, res: ServerResponse, rawBody: Buffer) {
+/** The parts of Express's request and response that n8n gives a webhook (also used by waiting.ts). */
+export function expressLike(req: IncomingMessage, res: ServerResponse, rawBody: Buffer) {
 	const contentType = String(req.headers['content-type'] ?? '').split(';')[0];
 	let body: unknown = {};
 	if (contentType === 'application/json' && rawBody.length) {
