@@ -67,6 +67,22 @@ function node(
 
 export const manualTrigger = () => node('Start', 'n8n-nodes-base.manualTrigger', 1, {});
 
+/**
+ * A production Webhook trigger (POST) that answers at once ("Immediately"), so the caller does not
+ * wait for the run; `webhookId` fixes the node's webhook registration.
+ */
+export function webhookTrigger(path: string, webhookId: string): WorkflowNode {
+	return {
+		...node('Webhook', 'n8n-nodes-base.webhook', 2, {
+			httpMethod: 'POST',
+			path,
+			responseMode: 'onReceived',
+			options: {},
+		}),
+		webhookId,
+	};
+}
+
 export function readFiles(fileSelector: string): WorkflowNode {
 	return node('Read Files', 'n8n-nodes-base.readWriteFile', 1, {
 		operation: 'read',
