@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { MiB, RESULT_MARK, WARMUP_RUNS } from './measure';
 import type { DownloadRowConfig, DownloadRowResult } from './download-row';
 import type { NodeRowConfig, NodeRowResult } from './node-row';
+import { realN8nAvailability, realN8nRows, type RealLine, type RealRep } from './real-n8n';
 import type { SdkRowConfig, SdkRowResult } from './sdk-row';
 
 // The project's one way to run TypeScript in a child process (scripts/run-ts.js).
@@ -42,6 +43,18 @@ const CONCURRENCIES = (args.get('concurrency') ?? '1,2,4,8').split(',').map(Numb
 const ONLY = args.get('only');
 /** Asset → Download file sizes in MiB: a small one shows whether memory grows with the file. */
 const DOWNLOAD_MIB = (args.get('download-sizes') ?? '64,512').split(',').map(Number);
+/** The real-n8n table: file size in MiB and repetitions per line. */
+const REAL_MIB = Number(args.get('real-size') ?? 256);
+const REAL_REPS = Number(args.get('real-reps') ?? 3);
+/** `--real-n8n`: install a missing n8n line first (cold: about 5 min per line on 2 cores). */
+const REAL_INSTALL = args.get('real-n8n') === 'true';
+/** Settings for the n8n processes of the real-n8n table, to try what users can change. */
+const REAL_ENV = Object.fromEntries(
+	(process.env.BENCH_N8N_ENV ?? '')
+		.split(/\s+/)
+		.filter(Boolean)
+		.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 /** Another Node binary for the client children, e.g. to compare Node versions. */
 const CHILD_NODE = process.env.BENCH_NODE || process.execPath;
 const LARGE_MIME = 'video/mp4';
@@ -148,8 +161,12 @@ interface CurlResult {
 	cpuMs: number;
 }
 
-/** A fresh reservation from the simulator's API, then the form as `curl -F` sends it. */
-async function curlUpload(sim: SimInfo, file: string, mimeType: string): Promise<CurlResult> {
+/** A fresh reservation from the simulator's API: the signed upload form. */
+async function reserveUpload(
+	sim: SimInfo,
+	mimeType: string,
+	folder?: string,
+): Promise<{ url: string; fileField: string; fields: Record<string, string> }> {
 	const res = await fetch(`${sim.apiBaseUrl}/assets`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${sim.apiKey}`, 'content-type': 'application/json' },
@@ -158,12 +175,19 @@ async function curlUpload(sim: SimInfo, file: string, mimeType: string): Promise
 			workspace_id: 'ws_demo',
 			content_type: mimeType,
 			file_name: 'bench.bin',
+			...(folder ? { folder } : {}),
 		}),
 	});
 	const reservation = (await res.json()) as {
 		upload: { url: string; file_field: string; form_fields: Record<string, string> };
 	};
 	const { url, file_field: fileField, form_fields: fields } = reservation.upload;
+	return { url, fileField, fields };
+}
+
+/** A fresh reservation, then the form as `curl -F` sends it. */
+async function curlUpload(sim: SimInfo, file: string, mimeType: string): Promise<CurlResult> {
+	const { url, fileField, fields } = await reserveUpload(sim, mimeType);
 	const curlArgs = [
 		'-sS',
 		'-o',
@@ -277,6 +301,15 @@ const med = <T>(runs: T[], get: (run: T) => number) => median(runs.map(get));
 const worst = <T>(runs: T[], get: (run: T) => number) => Math.max(...runs.map(get));
 const ratio = <A, B>(as: A[], bs: B[], get: (a: A, b: B) => number) =>
 	median(as.map((a, i) => get(a, bs[i])));
+/** "median (min–max)": one noisy run moves the range, not the median. */
+const spread = (xs: number[], digits = 0) => {
+	const ok = xs.filter(Number.isFinite);
+	if (!ok.length) return '–';
+	const m = fmt(median(ok), digits);
+	return ok.length < 2
+		? m
+		: `${m} (${fmt(Math.min(...ok), digits)}–${fmt(Math.max(...ok), digits)})`;
+};
 
 // ---------------------------------------------------------------- rows
 
@@ -492,6 +525,134 @@ async function downloadRows(sim: SimInfo): Promise<DownloadRow[]> {
 	return rows;
 }
 
+// ---------------------------------------------------------------- real n8n
+
+interface RealSection {
+	lines: RealLine[];
+	/** Set when the table did not run: why, and how to make it run. */
+	skipped?: string;
+}
+
+function banner(lines: string[]): void {
+	const width = Math.max(...lines.map((l) => l.length)) + 4;
+	const bar = '#'.repeat(width);
+	process.stderr.write(
+		`\n${bar}\n${lines.map((l) => `# ${l.padEnd(width - 4)} #`).join('\n')}\n${bar}\n\n`,
+	);
+}
+
+async function realSection(sim: SimInfo, dir: string): Promise<RealSection> {
+	const { missing, cache } = realN8nAvailability();
+	if (missing.length && !REAL_INSTALL) {
+		const skipped =
+			`n8n ${missing.map((l) => l.version).join(' and ')} not in the n8n cache (${cache}). ` +
+			'A cold install takes about 5 min per line on 2 cores (npm ci and a native sqlite3 build), ' +
+			'which does not fit the 10-minute benchmark; `npm run bench -- --real-n8n` installs them first ' +
+			'(once; later runs use the cache), as does `npm run n8n:install`.';
+		banner(['REAL-N8N TABLE SKIPPED', ...skipped.split('. ').map((l) => l.replace(/\.?$/, '.'))]);
+		return { lines: [], skipped };
+	}
+	const nodeOptions = process.env.BENCH_N8N_NODE_OPTIONS;
+	const real = await realN8nRows({
+		sim,
+		dir,
+		sizeMiB: REAL_MIB,
+		makeFile,
+		reps: REAL_REPS,
+		install: REAL_INSTALL,
+		env: REAL_ENV,
+		nodeOptions,
+		log,
+		curl: async (file) => await curlUpload(sim, file, LARGE_MIME),
+		// With a folder, so the form has every field the HTTP Request node lists.
+		reserve: async () => await reserveUpload(sim, LARGE_MIME, 'bench'),
+		uploadMs: async () => await serverSeenUploadMs(sim),
+	});
+	return { lines: real };
+}
+
+function realReport(section: RealSection): { text: string[]; targets: string[] } {
+	const text: string[] = [];
+	const targets: string[] = [];
+	text.push(
+		`### Real n8n: ${REAL_MIB} MiB, one n8n process per line (\`n8n start\`, the packed node, filesystem binary mode, workflows started by production webhooks)`,
+		'',
+	);
+	if (section.skipped) {
+		text.push(`**Skipped:** ${section.skipped}`, '');
+		targets.push(
+			`| Real n8n: the node ≥ 0.9 × n8n's in-process ceiling | not measured | ⚠️ skipped |`,
+		);
+		return { text, targets };
+	}
+	const settings = Object.entries(REAL_ENV)
+		.map(([k, v]) => `${k}=${v}`)
+		.concat(
+			process.env.BENCH_N8N_NODE_OPTIONS
+				? [`NODE_OPTIONS=${process.env.BENCH_N8N_NODE_OPTIONS}`]
+				: [],
+		);
+	if (settings.length)
+		text.push(`n8n settings beyond the defaults: \`${settings.join(' ')}\`.`, '');
+	text.push(
+		'| n8n / Node | Row | Time (ms) | MiB/s | × ceiling | × curl | Upload alone at the origin (MiB/s) |',
+		'|---|---|--:|--:|--:|--:|--:|',
+	);
+	const bytes = REAL_MIB * MiB;
+	for (const line of section.lines) {
+		const r = line.reps;
+		const who = `${line.version} / Node ${line.nodeVersion.replace(/^v/, '')}`;
+		const row = (name: string, ms: (x: RealRep) => number, uploadMs?: (x: RealRep) => number) =>
+			`| ${who} | ${name} | ${spread(r.map(ms))} | ${spread(
+				r.map((x) => rate(bytes, ms(x))),
+			)} | ${spread(
+				r.map((x) => x.copyMs / ms(x)),
+				2,
+			)} | ${spread(
+				r.map((x) => x.curlMs / ms(x)),
+				2,
+			)} | ${uploadMs ? spread(r.map((x) => rate(bytes, uploadMs(x)))) : '–'} |`;
+		text.push(
+			row(
+				'curl -F to the same upload origin',
+				(x) => x.curlMs,
+				(x) => x.curlUploadMs,
+			),
+			row("n8n's Read/Write Files → write: the ceiling (binary store → file)", (x) => x.copyMs),
+			row(
+				'**Flora node**: Asset → Create, binary (reserve, upload, complete)',
+				(x) => x.floraMs,
+				(x) => x.floraUploadMs,
+			),
+			row(
+				"n8n's HTTP Request node: multipart to the same origin",
+				(x) => x.httpMs,
+				(x) => x.httpUploadMs,
+			),
+			row("n8n's Read/Write Files → read (file → binary store, before each row)", (x) => x.readMs),
+		);
+		const vsCeiling = median(r.map((x) => x.copyMs / x.floraMs));
+		const vsHttp = median(r.map((x) => x.httpMs / x.floraMs));
+		targets.push(
+			`| Real n8n ${who}, ${REAL_MIB} MiB: the node ≥ 0.9 × n8n's in-process ceiling | ${fmt(vsCeiling, 2)} × ceiling (${spread(
+				r.map((x) => x.copyMs / x.floraMs),
+				2,
+			)}); ${fmt(median(r.map((x) => x.curlMs / x.floraMs)), 2)} × curl; ${fmt(vsHttp, 2)} × the HTTP Request node's speed | ${verdict(vsCeiling >= 0.9, vsCeiling, 0.9, '%', true)} |`,
+		);
+	}
+	text.push(
+		'',
+		`Median (min–max) of ${REAL_REPS} runs per line; each run does every row back to back on the same file, in the same n8n process, after ${3} warm-up executions of each row with a 4 KiB file. ` +
+			"Time: n8n rows: the timed node's `executionTime` from the execution data n8n saved (Flora node: reserve, upload and complete; Write Files: stream the binary out of n8n's store into a file; HTTP Request: the multipart upload); curl: its `time_total`. " +
+			'Upload alone: the upload request from its first to its last byte as the upload origin saw it, the same clock for curl, the node and the HTTP Request node. ' +
+			"× ceiling and × curl: the median (min–max) of each run's own ratio of speeds. " +
+			"The ceiling is n8n's own Read/Write Files node writing the item's binary to a file: the same stream out of n8n's binary store the Flora node uploads from (n8n refuses /dev/null as a target: not a regular file). " +
+			`n8n's start and imports: ${section.lines.map((l) => `${l.version} ${fmt((l.setupMs ?? 0) / 1000, 1)} + ${fmt((l.startMs ?? 0) / 1000, 1)} s`).join(', ')}.`,
+		'',
+	);
+	return { text, targets };
+}
+
 // ---------------------------------------------------------------- report
 
 async function machine(): Promise<string> {
@@ -532,6 +693,7 @@ function report(
 	large: LargeRow[],
 	small: SmallRow[],
 	downloads: DownloadRow[],
+	real: RealSection | undefined,
 	header: string,
 	loadNote: string,
 ): string {
@@ -662,6 +824,11 @@ function report(
 	}
 
 	const targets: string[] = [];
+	if (real) {
+		const { text, targets: realTargets } = realReport(real);
+		out.push(...text);
+		targets.push(...realTargets);
+	}
 	const largestDownload = downloads[downloads.length - 1];
 	if (largestDownload) {
 		const r = largestDownload;
@@ -747,6 +914,7 @@ async function main(): Promise<void> {
 		const small =
 			ONLY === undefined || ONLY === 'small' ? await smallRows(sim, dir, warmupFile) : [];
 		const downloads = ONLY === undefined || ONLY === 'download' ? await downloadRows(sim) : [];
+		const real = ONLY === undefined || ONLY === 'real' ? await realSection(sim, dir) : undefined;
 		const loadNote =
 			loadAtStart > 0.5
 				? `Other work was running when the benchmark started (1-minute load average ${fmt(loadAtStart, 1)} on ${cpus().length} cores): wall-clock figures are noisier than on an idle machine; CPU and memory figures much less so.`
@@ -756,7 +924,7 @@ async function main(): Promise<void> {
 			: '';
 		const took = `The benchmark took ${fmt((Date.now() - started) / 1000)} s.`;
 		process.stdout.write(
-			`${report(large, small, downloads, header, loadNote + priority)}\n${took}\n`,
+			`${report(large, small, downloads, real, header, loadNote + priority)}\n${took}\n`,
 		);
 	} finally {
 		simChild.stdin.end();
