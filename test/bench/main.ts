@@ -708,61 +708,30 @@ function report(
 		for (const r of large) {
 			const bytes = r.sizeMiB * MiB;
 			const size = `${r.sizeMiB} MiB`;
+			type Run = { ms: number; serverMs: number };
+			// Every figure of a repetition set: median (min–max); ratios per repetition.
+			const cells = <T extends Run>(runs: T[]) =>
+				[
+					spread(
+						runs.map((x) => x.ms),
+						1,
+					),
+					runs === (r.curl as Run[]) ? '–' : spread(runs.map((x) => x.ms - x.serverMs)),
+					spread(runs.map((x) => rate(bytes, x.ms))),
+					spread(
+						runs.map((x, i) => r.curl[i].ms / x.ms),
+						2,
+					),
+					spread(runs.map((x) => rate(bytes, x.serverMs))),
+					spread(
+						runs.map((x, i) => r.curl[i].serverMs / x.serverMs),
+						2,
+					),
+				].join(' | ');
 			out.push(
-				`| ${size} | curl -F (the limit) | ${fmt(
-					med(r.curl, (c) => c.ms),
-					1,
-				)} | – | ${fmt(
-					rate(
-						bytes,
-						med(r.curl, (c) => c.ms),
-					),
-				)} | 1.00 | ${fmt(
-					rate(
-						bytes,
-						med(r.curl, (c) => c.serverMs),
-					),
-				)} | 1.00 | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
-				`| ${size} | Flora node: node run (whole workflow ${fmt(med(r.node, (n) => n.workflowMs))} ms) | ${fmt(
-					med(r.node, (n) => n.ms),
-					1,
-				)} | ${fmt(med(r.node, (n) => n.ms - n.serverMs))} | ${fmt(
-					rate(
-						bytes,
-						med(r.node, (n) => n.ms),
-					),
-				)} | ${fmt(
-					ratio(r.curl, r.node, (c, n) => c.ms / n.ms),
-					2,
-				)} | ${fmt(
-					rate(
-						bytes,
-						med(r.node, (n) => n.serverMs),
-					),
-				)} | ${fmt(
-					ratio(r.curl, r.node, (c, n) => c.serverMs / n.serverMs),
-					2,
-				)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} (node alone ${fmt(mib(worst(r.node, (n) => n.nodeRss)), 1)}) | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
-				`| ${size} | FLORA SDK \`assets.upload()\` (${r.sdk[0]?.via ?? '?'}) | ${fmt(
-					med(r.sdk, (s) => s.ms),
-					1,
-				)} | ${fmt(med(r.sdk, (s) => s.ms - s.serverMs))} | ${fmt(
-					rate(
-						bytes,
-						med(r.sdk, (s) => s.ms),
-					),
-				)} | ${fmt(
-					ratio(r.curl, r.sdk, (c, s) => c.ms / s.ms),
-					2,
-				)} | ${fmt(
-					rate(
-						bytes,
-						med(r.sdk, (s) => s.serverMs),
-					),
-				)} | ${fmt(
-					ratio(r.curl, r.sdk, (c, s) => c.serverMs / s.serverMs),
-					2,
-				)} | ${fmt(mib(worst(r.sdk, (s) => s.rss)), 1)} | ${fmt(med(r.sdk, (s) => s.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | curl -F (the limit) | ${cells(r.curl)} | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | Flora node: node run (whole workflow ${fmt(med(r.node, (n) => n.workflowMs))} ms) | ${cells(r.node)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} (node alone ${fmt(mib(worst(r.node, (n) => n.nodeRss)), 1)}) | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${size} | FLORA SDK \`assets.upload()\` (${r.sdk[0]?.via ?? '?'}) | ${cells(r.sdk)} | ${fmt(mib(worst(r.sdk, (s) => s.rss)), 1)} | ${fmt(med(r.sdk, (s) => s.cpuMs) / r.sizeMiB, 2)} |`,
 			);
 		}
 		out.push(
@@ -772,7 +741,8 @@ function report(
 				'Upload alone: the upload request as the simulator timed it, the same way for every client; around the upload is the rest of the time (for the node: reading its parameters, reserve, complete; for the SDK also reading the whole file into memory). ' +
 				`Peak RSS growth: highest resident memory during the run minus the idle process after ${WARMUP_RUNS} warm-up uploads of 4 KiB; for the node this run includes n8n storing the file from the upstream node, and "node alone" counts from the Flora node's own start. ` +
 				'CPU: user + system time of the client process only; the simulator runs in its own process. For curl this includes starting the process. ' +
-				"× curl: the median of each repetition's own ratio (curl and the client ran back to back), so it can differ from the ratio of the medians.",
+				"× curl: each repetition's own ratio (curl and the client ran back to back), so it can differ from the ratio of the medians. " +
+				'Every figure but memory and CPU: median (min–max) over the repetitions; verdicts use the median.',
 			'',
 		);
 	}
@@ -805,20 +775,28 @@ function report(
 		);
 		for (const r of downloads) {
 			const bytes = r.sizeMiB * MiB;
-			const curlMs = med(r.curl, (c) => c.ms);
-			const nodeMs = med(r.node, (n) => n.ms);
+			const times = (runs: DownloadRun[]) =>
+				[
+					spread(
+						runs.map((x) => x.ms),
+						1,
+					),
+					spread(runs.map((x) => rate(bytes, x.ms))),
+					spread(
+						runs.map((x, i) => r.curl[i].ms / x.ms),
+						2,
+					),
+				].join(' | ');
 			out.push(
-				`| ${r.sizeMiB} MiB | curl -o /dev/null (the limit) | ${fmt(curlMs, 1)} | ${fmt(rate(bytes, curlMs))} | 1.00 | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
-				`| ${r.sizeMiB} MiB | Flora node: GET the asset, file into n8n's binary store | ${fmt(nodeMs, 1)} | ${fmt(rate(bytes, nodeMs))} | ${fmt(
-					ratio(r.curl, r.node, (c, n) => c.ms / n.ms),
-					2,
-				)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${r.sizeMiB} MiB | curl -o /dev/null (the limit) | ${times(r.curl)} | – | ${fmt(med(r.curl, (c) => c.cpuMs) / r.sizeMiB, 2)} |`,
+				`| ${r.sizeMiB} MiB | Flora node: GET the asset, file into n8n's binary store | ${times(r.node)} | ${fmt(mib(worst(r.node, (n) => n.rss)), 1)} | ${fmt(med(r.node, (n) => n.cpuMs) / r.sizeMiB, 2)} |`,
 			);
 		}
 		out.push(
 			'',
 			"Time: curl: its own `time_total` writing to /dev/null. Node: the Flora node's run alone (GET /assets/{id}, then the file streamed into n8n's binary store on disk), so it includes writing the file, which curl does not. " +
-				`Peak RSS growth: highest resident memory during the workflow minus the idle process after ${WARMUP_RUNS} warm-up downloads of 4 KiB.`,
+				`Peak RSS growth: highest resident memory during the workflow minus the idle process after ${WARMUP_RUNS} warm-up downloads of 4 KiB. ` +
+				'Time, MiB/s and × curl: median (min–max) over the repetitions, × curl per repetition; verdicts use the median.',
 			'',
 		);
 	}
@@ -837,7 +815,10 @@ function report(
 		const smallest = downloads[0];
 		const smallGrowth = mib(worst(smallest.node, (n) => n.rss));
 		targets.push(
-			`| Download throughput ≥ 0.9 × curl, ${r.sizeMiB} MiB | ${fmt(speed, 2)} × curl | ${verdict(speed >= 0.9, speed, 0.9, '%', true)} |`,
+			`| Download throughput ≥ 0.9 × curl, ${r.sizeMiB} MiB | ${spread(
+				r.node.map((n, i) => r.curl[i].ms / n.ms),
+				2,
+			)} × curl (median of ${r.node.length}) | ${verdict(speed >= 0.9, speed, 0.9, '%', true)} |`,
 			`| Download peak RSS growth ≤ 64 MiB, ${r.sizeMiB} MiB file | ${fmt(growth, 1)} MiB | ${verdict(growth <= 64, growth, 64, 'MiB', false)} |`,
 		);
 		if (smallest !== r) {
@@ -855,8 +836,14 @@ function report(
 		const whole = ratio(r.curl, r.node, (c, n) => c.ms / n.ms);
 		const alone = ratio(r.curl, r.node, (c, n) => c.serverMs / n.serverMs);
 		targets.push(
-			`| Throughput ≥ 0.9 × curl, ${size} MiB, upload alone (like for like) | ${fmt(alone, 2)} × curl | ${verdict(alone >= 0.9, alone, 0.9, '%', true)} |`,
-			`| Throughput ≥ 0.9 × curl, ${size} MiB, whole node run (reserve + upload + complete) vs curl's upload | ${fmt(whole, 2)} × curl | ${verdict(whole >= 0.9, whole, 0.9, '%', true)} |`,
+			`| Throughput ≥ 0.9 × curl, ${size} MiB, upload alone (like for like) | ${spread(
+				r.node.map((n, i) => r.curl[i].serverMs / n.serverMs),
+				2,
+			)} × curl (median of ${r.node.length}) | ${verdict(alone >= 0.9, alone, 0.9, '%', true)} |`,
+			`| Throughput ≥ 0.9 × curl, ${size} MiB, whole node run (reserve + upload + complete) vs curl's upload | ${spread(
+				r.node.map((n, i) => r.curl[i].ms / n.ms),
+				2,
+			)} × curl (median of ${r.node.length}) | ${verdict(whole >= 0.9, whole, 0.9, '%', true)} |`,
 		);
 	}
 	const big = bySize.get(512);
