@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { cpus, loadavg, setPriority, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -154,6 +154,21 @@ async function serverSeenUploadMs(sim: SimInfo): Promise<number> {
 	return Math.max(1, upload.endedAt - upload.startedAt);
 }
 
+/**
+ * CPU time the simulator process has used so far, ms (Linux: /proc), so each row can
+ * say what the sink cost: on 2 cores the simulator and the client share the machine.
+ */
+let simPid = 0;
+function simCpuMs(): number {
+	try {
+		const fields = readFileSync(`/proc/${simPid}/stat`, 'utf8').split(') ')[1].split(' ');
+		// utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms.
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return NaN;
+	}
+}
+
 // ---------------------------------------------------------------- curl
 
 interface CurlResult {
@@ -255,11 +270,17 @@ interface CurlRun {
 	ms: number;
 	serverMs: number;
 	cpuMs: number;
+	/** The simulator's CPU over this run, ms. */
+	simCpuMs: number;
 }
 interface NodeRun {
 	ms: number;
 	workflowMs: number;
 	serverMs: number;
+	/** The simulator's CPU over the whole client process (warm-ups included), ms. */
+	simCpuMs: number;
+	/** Minor page faults in the client while the node ran. */
+	pageFaults: number;
 	/** From the idle process, the upstream node storing the file included. */
 	rss: number;
 	/** From the Flora node's own start. */
@@ -327,10 +348,12 @@ async function largeRow(
 	const reps = repsFor(sizeMiB);
 	for (let rep = 1; rep <= reps; rep++) {
 		log(`${sizeMiB} MiB, run ${rep}/${reps}: curl`);
+		let simCpu = simCpuMs();
 		const c = await curlUpload(sim, file, LARGE_MIME);
-		row.curl.push({ ...c, serverMs: await serverSeenUploadMs(sim) });
+		row.curl.push({ ...c, serverMs: await serverSeenUploadMs(sim), simCpuMs: simCpuMs() - simCpu });
 
 		log(`${sizeMiB} MiB, run ${rep}/${reps}: Flora node`);
+		simCpu = simCpuMs();
 		const n = await runRow<NodeRowResult>('node-row.ts', {
 			apiBaseUrl: sim.apiBaseUrl,
 			apiKey: sim.apiKey,
@@ -348,6 +371,8 @@ async function largeRow(
 			ms: n.nodeMs,
 			workflowMs: n.workflowMs,
 			serverMs: await serverSeenUploadMs(sim),
+			simCpuMs: simCpuMs() - simCpu,
+			pageFaults: n.pageFaults,
 			rss: n.memory.growth.rss,
 			nodeRss: n.nodeMemory.growth.rss,
 			cpuMs: n.cpu.total,
@@ -374,8 +399,8 @@ async function largeRow(
 		});
 		const [cr, nr, sr] = [row.curl[rep - 1], row.node[rep - 1], row.sdk[rep - 1]];
 		log(
-			`${sizeMiB} MiB, run ${rep}: curl ${fmt(cr.ms)} ms (upload ${fmt(cr.serverMs)}); ` +
-				`node ${fmt(nr.ms)} ms (upload ${fmt(nr.serverMs)}, cpu ${fmt(nr.cpuMs)}, ${nr.majorGcs} full GCs, ${fmt(nr.gcMs)} ms in GC, rss +${fmt(mib(nr.rss), 1)} MiB); ` +
+			`${sizeMiB} MiB, run ${rep}: curl ${fmt(cr.ms)} ms (upload ${fmt(cr.serverMs)}, cpu ${fmt(cr.cpuMs)}, simulator cpu ${fmt(cr.simCpuMs)}); ` +
+				`node ${fmt(nr.ms)} ms (upload ${fmt(nr.serverMs)}, cpu ${fmt(nr.cpuMs)}, ${nr.pageFaults} page faults, simulator cpu ${fmt(nr.simCpuMs)} with warm-ups, ${nr.majorGcs} full GCs, ${fmt(nr.gcMs)} ms in GC, rss +${fmt(mib(nr.rss), 1)} MiB); ` +
 				`sdk ${fmt(sr.ms)} ms (rss +${fmt(mib(sr.rss), 1)} MiB)`,
 		);
 	}
@@ -840,6 +865,7 @@ function report(
 				r.node.map((n, i) => r.curl[i].serverMs / n.serverMs),
 				2,
 			)} × curl (median of ${r.node.length}) | ${verdict(alone >= 0.9, alone, 0.9, '%', true)} |`,
+			`| Why ${size} MiB moves from run to run (CPU per MiB uploaded, medians) | client: node ${fmt(med(r.node, (n) => n.cpuMs) / size, 2)}, curl ${fmt(med(r.curl, (c) => c.cpuMs) / size, 2)} ms/MiB; simulator per curl upload ${fmt(med(r.curl, (c) => c.simCpuMs) / size, 2)} ms/MiB; node: ${fmt(med(r.node, (n) => n.pageFaults))} page faults, ${fmt(med(r.node, (n) => n.majorGcs))} full GCs (${fmt(med(r.node, (n) => n.gcMs))} ms in GC) per run | ℹ️ the node and the simulator each need about one of the 2 cores for the whole upload, curl a tenth of one: any other load slows the node's run, not curl's |`,
 			`| Throughput ≥ 0.9 × curl, ${size} MiB, whole node run (reserve + upload + complete) vs curl's upload | ${spread(
 				r.node.map((n, i) => r.curl[i].ms / n.ms),
 				2,
@@ -890,6 +916,7 @@ async function main(): Promise<void> {
 		// Not allowed for this user: run at normal priority.
 	}
 	const { child: simChild, info: sim } = await startSim();
+	simPid = simChild.pid ?? 0;
 	try {
 		const header = await machine();
 		const warmupFile = join(dir, 'warmup.bin');

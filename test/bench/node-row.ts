@@ -46,6 +46,8 @@ export interface NodeRowResult {
 	/** Whole workflow, including the fixture source storing the file in n8n's binary store. */
 	workflowMs: number;
 	cpu: { user: number; system: number; total: number };
+	/** Minor page faults while the Flora node ran: fresh memory touched for the first time. */
+	pageFaults: number;
 	sockets: number;
 	/** From the idle process before the workflow (the upstream node storing the file included). */
 	memory: ReturnType<MemorySampler['stop']>;
@@ -62,7 +64,13 @@ async function main(): Promise<void> {
 	const sim = { apiKey: config.apiKey, apiBaseUrl: config.apiBaseUrl } as Simulator;
 
 	// Times the node under test alone: the harness builds its node from this class.
-	const timing = { start: 0, end: 0, cpu: process.cpuUsage(), cpuTaken: cpuMs(process.cpuUsage()) };
+	const timing = {
+		start: 0,
+		end: 0,
+		cpu: process.cpuUsage(),
+		cpuTaken: cpuMs(process.cpuUsage()),
+		faults: 0,
+	};
 	let sockets = { count: 0 };
 	let socketsAtStart = 0;
 	let sampler: MemorySampler | undefined;
@@ -83,6 +91,7 @@ async function main(): Promise<void> {
 		}
 		socketsAtStart = sockets.count;
 		timing.cpu = process.cpuUsage();
+		timing.faults = process.resourceUsage().minorPageFault;
 		timing.end = 0;
 		timing.start = performance.now();
 		try {
@@ -90,6 +99,7 @@ async function main(): Promise<void> {
 		} finally {
 			timing.end = performance.now();
 			timing.cpuTaken = cpuMs(timing.cpu);
+			timing.faults = process.resourceUsage().minorPageFault - timing.faults;
 			nodeMemory = nodeSampler?.stop();
 			sampler?.sample();
 		}
@@ -132,6 +142,7 @@ async function main(): Promise<void> {
 		nodeMs: timing.end - timing.start,
 		workflowMs: run.durationMs,
 		cpu: timing.cpuTaken,
+		pageFaults: timing.faults,
 		sockets: sockets.count - socketsAtStart,
 		memory,
 		nodeMemory,
