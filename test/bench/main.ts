@@ -865,7 +865,7 @@ function report(
 				r.node.map((n, i) => r.curl[i].serverMs / n.serverMs),
 				2,
 			)} × curl (median of ${r.node.length}) | ${verdict(alone >= 0.9, alone, 0.9, '%', true)} |`,
-			`| Why ${size} MiB moves from run to run (CPU per MiB uploaded, medians) | client: node ${fmt(med(r.node, (n) => n.cpuMs) / size, 2)}, curl ${fmt(med(r.curl, (c) => c.cpuMs) / size, 2)} ms/MiB; simulator per curl upload ${fmt(med(r.curl, (c) => c.simCpuMs) / size, 2)} ms/MiB; node: ${fmt(med(r.node, (n) => n.pageFaults))} page faults, ${fmt(med(r.node, (n) => n.majorGcs))} full GCs (${fmt(med(r.node, (n) => n.gcMs))} ms in GC) per run | ℹ️ the node and the simulator each need about one of the 2 cores for the whole upload, curl a tenth of one: any other load slows the node's run, not curl's |`,
+			`| What ${size} MiB costs (CPU per MiB uploaded, medians) | client: node ${fmt(med(r.node, (n) => n.cpuMs) / size, 2)}, curl ${fmt(med(r.curl, (c) => c.cpuMs) / size, 2)} ms/MiB; simulator per curl upload ${fmt(med(r.curl, (c) => c.simCpuMs) / size, 2)} ms/MiB; node: ${fmt(med(r.node, (n) => n.pageFaults))} page faults, ${fmt(med(r.node, (n) => n.majorGcs))} full GCs (${fmt(med(r.node, (n) => n.gcMs))} ms in GC) per run | ℹ️ where to look when a run is slow: the client's and the simulator's CPU share the 2 cores; a fork in the client before the run showed up here as about 9,000 page faults (200 ms of CPU) |`,
 			`| Throughput ≥ 0.9 × curl, ${size} MiB, whole node run (reserve + upload + complete) vs curl's upload | ${spread(
 				r.node.map((n, i) => r.curl[i].ms / n.ms),
 				2,
