@@ -165,6 +165,12 @@ async function withLock<T>(lockDir: string, log: Log, fn: () => Promise<T>): Pro
 	}
 }
 
+/** The line's n8n when the cache already holds a complete install of it; never installs. */
+export function cachedN8n(line: N8nLine): InstalledN8n | undefined {
+	const root = join(cacheRoot(), `n8n-${line.version}`);
+	return isInstalled(root, line) ? describe(root, line) : undefined;
+}
+
 /**
  * Makes sure the line's n8n is installed in the cache and returns how to run it.
  * Cold: `npm ci --ignore-scripts` (n8n's Kafka client would download a native build from
