@@ -20,7 +20,7 @@ import {
 	validateSourceUrl,
 } from './validation';
 import { waitFor } from './wait';
-import { isWaitingByWebhook, recordStartedRun } from './webhookWait';
+import { callbackUrlFor, isWaitingByWebhook, recordStartedRun } from './webhookWait';
 
 // What Generation → Create and Technique → Run share: the options, waiting
 // for a run to end, what a failed run means, and the output item.
@@ -391,4 +391,41 @@ export async function followRun(
 	);
 	// The run as FLORA reports it at the end, as Wait Mode "Webhook" outputs it too.
 	return await runOutputItem.call(this, itemIndex, extra, final, behaviour.downloadOutputs);
+}
+
+/** A start request as an operation describes it; `runAt` has `{run}` where the run ID goes. */
+export interface RunToStart extends Omit<RunStart, 'runPath' | 'recovered'> {
+	runAt: string;
+}
+
+/**
+ * Starts the item's run once and follows it: in Wait Mode "Webhook" the start request carries
+ * this execution's callback URL. `extra` fields go beside FLORA's run in the output.
+ */
+export async function startAndFollowRun(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	request: RunToStart,
+	behaviour: RunBehaviour,
+	progress: ItemProgress,
+	extra: IDataObject,
+): Promise<INodeExecutionData> {
+	const { runAt, ...rest } = request;
+	const runPath = (id: string) => runAt.replace('{run}', encodeURIComponent(id));
+	const body =
+		behaviour.waitMode === 'webhook'
+			? { ...rest.body, callback_url: callbackUrlFor(this, itemIndex, runAt, extra, behaviour) }
+			: rest.body;
+	const start: RunStart = { ...rest, body, runPath };
+	const accepted = await startRunOnce.call(this, itemIndex, start);
+	return await followRun.call(
+		this,
+		itemIndex,
+		accepted,
+		runPath(String(accepted.run_id)),
+		behaviour,
+		progress,
+		extra,
+		start.recovered,
+	);
 }

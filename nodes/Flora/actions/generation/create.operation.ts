@@ -16,13 +16,12 @@ import {
 import type { ItemProgress } from '../../helpers/errors';
 import { itemError } from '../../helpers/errors';
 import { checkModelParameters, isEmptyValue } from '../../helpers/parameters';
-import type { RunBehaviour, RunStart } from '../../helpers/runs';
+import type { RunBehaviour } from '../../helpers/runs';
 import {
-	followRun,
 	readRunBehaviour,
 	runConcurrency,
 	runOptions,
-	startRunOnce,
+	startAndFollowRun,
 } from '../../helpers/runs';
 import {
 	LIMITS,
@@ -33,7 +32,6 @@ import {
 } from '../../helpers/validation';
 import type { RunStartRequest } from '../../transport/idempotency';
 import { idempotencyKey } from '../../transport/idempotency';
-import { callbackUrlFor } from '../../helpers/webhookWait';
 import type { ItemKey } from '../types';
 import { GENERATION_TYPES } from '../../helpers/ids';
 
@@ -259,38 +257,25 @@ export async function execute(
 		undefined,
 		String(item.body.workspace_id),
 	);
-	const runPath = (id: string) => `/runs/${encodeURIComponent(id)}`;
 	// Known from the request, so both wait modes output them beside FLORA's run.
 	const extra: IDataObject = { project_id: item.body.project_id };
 	if (item.body.model !== undefined) extra.model = { model_id: item.body.model };
-	const body =
-		item.behaviour.waitMode === 'webhook'
-			? {
-					...item.body,
-					callback_url: callbackUrlFor(this, itemIndex, '/runs/{run}', extra, item.behaviour),
-				}
-			: item.body;
-	const start: RunStart = {
-		path: '/generate',
-		body,
-		key,
-		recovery: item.recovery,
-		runPath,
-		whereToLook: `Look in project ${String(item.body.project_id)} for it.`,
-		notIdentified: () => notIdentified(this, itemIndex, item, key),
-	};
-	const accepted = await startRunOnce.call(this, itemIndex, start);
-	const runId = String(accepted.run_id);
 	return [
-		await followRun.call(
+		await startAndFollowRun.call(
 			this,
 			itemIndex,
-			accepted,
-			runPath(runId),
+			{
+				path: '/generate',
+				body: item.body,
+				key,
+				recovery: item.recovery,
+				runAt: '/runs/{run}',
+				whereToLook: `Look in project ${String(item.body.project_id)} for it.`,
+				notIdentified: () => notIdentified(this, itemIndex, item, key),
+			},
 			item.behaviour,
 			progress,
 			extra,
-			start.recovered,
 		),
 	];
 }

@@ -18,13 +18,12 @@ import type { ItemProgress } from '../../helpers/errors';
 import { itemError } from '../../helpers/errors';
 import type { FloraTechnique, TechniqueInput } from '../../helpers/parameters';
 import { checkTechniqueInputs, MEDIA_INPUT_TYPES } from '../../helpers/parameters';
-import type { RunBehaviour, RunStart } from '../../helpers/runs';
+import type { RunBehaviour } from '../../helpers/runs';
 import {
-	followRun,
 	readRunBehaviour,
 	runConcurrency,
 	runOptions,
-	startRunOnce,
+	startAndFollowRun,
 } from '../../helpers/runs';
 import {
 	requiredText,
@@ -37,7 +36,6 @@ import type { MutationKind, RunStartRequest } from '../../transport/idempotency'
 import { idempotencyKey } from '../../transport/idempotency';
 import type { UploadSource } from '../../transport/upload';
 import { binaryAssetItem, createAsset } from '../asset/create.operation';
-import { callbackUrlFor } from '../../helpers/webhookWait';
 import type { ItemKey } from '../types';
 
 const properties: INodeProperties[] = [
@@ -308,33 +306,24 @@ export async function execute(
 	if (item.behaviour.callbackUrl) body.callback_url = item.behaviour.callbackUrl;
 
 	const runsPath = `/techniques/${encodeURIComponent(techniqueId)}/runs`;
-	const runPath = (id: string) => `${runsPath}/${encodeURIComponent(id)}`;
 	const extra: IDataObject = { technique_id: techniqueId };
 	if (Object.keys(inputAssets).length) extra.input_assets = inputAssets;
-	if (item.behaviour.waitMode === 'webhook') {
-		body.callback_url = callbackUrlFor(this, itemIndex, `${runsPath}/{run}`, extra, item.behaviour);
-	}
-	const start: RunStart = {
-		path: runsPath,
-		body,
-		key,
-		recovery: item.recovery,
-		runPath,
-		whereToLook: `Look at the runs of technique ${techniqueId} in FLORA.`,
-		notIdentified: () => notIdentified(this, itemIndex, item, key),
-	};
-	const accepted = await startRunOnce.call(this, itemIndex, start);
-	const runId = String(accepted.run_id);
 	return [
-		await followRun.call(
+		await startAndFollowRun.call(
 			this,
 			itemIndex,
-			accepted,
-			runPath(runId),
+			{
+				path: runsPath,
+				body,
+				key,
+				recovery: item.recovery,
+				runAt: `${runsPath}/{run}`,
+				whereToLook: `Look at the runs of technique ${techniqueId} in FLORA.`,
+				notIdentified: () => notIdentified(this, itemIndex, item, key),
+			},
 			item.behaviour,
 			progress,
 			extra,
-			start.recovered,
 		),
 	];
 }
