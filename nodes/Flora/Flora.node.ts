@@ -1,6 +1,5 @@
 import type {
 	IExecuteFunctions,
-	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -12,6 +11,7 @@ import * as generation from './actions/generation';
 import * as model from './actions/model';
 import * as project from './actions/project';
 import { router } from './actions/router';
+import { NO_WEBHOOK_REGISTRATION } from './helpers/callbacks';
 import { resumeOnRunCallback } from './helpers/webhookWait';
 import * as run from './actions/run';
 import * as technique from './actions/technique';
@@ -84,21 +84,8 @@ export class Flora implements INodeType {
 		return await router.call(this);
 	}
 
-	// The webhook above is a restart webhook: n8n serves it only for a waiting execution and
-	// registers nothing on activation, and FLORA has no webhook API. Nothing to set up or remove.
-	webhookMethods = {
-		default: {
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-		},
-	};
+	// The webhook above is a restart webhook, served only for a waiting execution.
+	webhookMethods = NO_WEBHOOK_REGISTRATION;
 
 	async webhook(this: IWebhookFunctions) {
 		return await resumeOnRunCallback.call(this);

@@ -1,12 +1,12 @@
 import type {
 	IExecuteFunctions,
-	IHookFunctions,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { NO_WEBHOOK_REGISTRATION } from '../Flora/helpers/callbacks';
 import { DEFAULT_TOLERANCE_SECONDS } from '../Flora/helpers/signature';
 import { handleDelivery, recordDeliveries } from './webhook';
 
@@ -100,21 +100,8 @@ export class FloraTrigger implements INodeType {
 		],
 	};
 
-	// FLORA has no API to register, list or delete webhooks: a run's callback_url is its only
-	// subscription. Activation therefore has nothing to create on FLORA's side.
-	webhookMethods = {
-		default: {
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-			async delete(this: IHookFunctions): Promise<boolean> {
-				return true;
-			},
-		},
-	};
+	// Nothing to register with FLORA on activation (see NO_WEBHOOK_REGISTRATION).
+	webhookMethods = NO_WEBHOOK_REGISTRATION;
 
 	async webhook(this: IWebhookFunctions) {
 		return await handleDelivery.call(this);

@@ -1,4 +1,9 @@
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IHookFunctions,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 
 import { isFloraId } from './ids';
 
@@ -50,3 +55,22 @@ export function parseRunEvent(rawBody: Buffer): FloraRunEvent | string {
 	}
 	return event as FloraRunEvent;
 }
+
+/**
+ * `webhookMethods` for this package's webhooks: FLORA has no API to register, list or delete
+ * webhooks (a run's callback_url is its only subscription), so there is nothing to set up on
+ * activation or to remove after it.
+ */
+export const NO_WEBHOOK_REGISTRATION = {
+	default: {
+		async checkExists(this: IHookFunctions): Promise<boolean> {
+			return true;
+		},
+		async create(this: IHookFunctions): Promise<boolean> {
+			return true;
+		},
+		async delete(this: IHookFunctions): Promise<boolean> {
+			return true;
+		},
+	},
+};
