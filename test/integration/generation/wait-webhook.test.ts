@@ -498,6 +498,50 @@ describe('Generation → Create, Wait Mode "Webhook"', () => {
 		});
 	});
 
+	it('items sharing an Idempotency Key share one run: each is output from it, one resume', async () => {
+		const w = await waiting({
+			parameters: webhookParams(
+				{ prompt: '={{ $json.prompt }}' },
+				{ idempotencyKey: '={{ $json.key }}' },
+			),
+			items: [
+				{ json: { prompt: 'a cup', key: 'order-1' } },
+				{ json: { prompt: 'a cup', key: 'order-1' } },
+				{ json: { prompt: 'a vase', key: 'order-2' } },
+			],
+		});
+		expect(w.waitTill).toBeDefined();
+		const runs = sim.gen.runs();
+		expect(runs).toHaveLength(2);
+		expect((await w.resumed).status).toBe('success');
+		expect(w.resumes).toBe(1);
+		const items = w.nodeOutputs()[0];
+		expect(pairedIndexes(items)).toEqual([0, 1, 2]);
+		expect(items.map((item) => item.json.run_id)).toEqual([
+			runs[0].run_id,
+			runs[0].run_id,
+			runs[1].run_id,
+		]);
+		for (const [index, item] of items.entries()) {
+			await expectOwnOutput(item, String(items[index].json.run_id));
+		}
+	});
+
+	it('when the last item shares an earlier item’s run, no callback names every run: the node polls instead', async () => {
+		const w = await waiting({
+			parameters: webhookParams({}, { idempotencyKey: 'order-7' }),
+			items: [{ json: {} }, { json: {} }],
+		});
+		expect(w.firstError).toBeUndefined();
+		expect(w.waitTill).toBeUndefined();
+		expect(w.status()).toBe('success');
+		const [run] = sim.gen.runs();
+		expect(sim.gen.runs()).toHaveLength(1);
+		expect(w.firstItems.map((item) => item.json.run_id)).toEqual([run.run_id, run.run_id]);
+		expect(pairedIndexes(w.firstItems)).toEqual([0, 1]);
+		await expectOwnOutput(w.firstItems[1], run.run_id);
+	});
+
 	it('Continue, and the last item fails before its start: no callback can resume, so the node polls its runs instead', async () => {
 		const w = await waiting({
 			parameters: webhookParams({ prompt: '={{ $json.prompt }}' }),
