@@ -542,6 +542,38 @@ describe('Generation → Create, Wait Mode "Webhook"', () => {
 		await expectOwnOutput(w.firstItems[1], run.run_id);
 	});
 
+	it('under Retry On Fail, the rerun picks up the run the first try started and polls, with no second run', async () => {
+		// The second item's start is refused once: the node fails, n8n runs it again.
+		sim.inject({
+			target: 'api',
+			method: 'POST',
+			path: '/generate',
+			kind: 'status',
+			status: 400,
+			code: 'input_validation_error',
+			message: 'Try later.',
+			skip: 1,
+			times: 1,
+		});
+		const w = await waiting({
+			items: [{ json: {} }, { json: {} }],
+			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 },
+		});
+		expect(w.firstError).toBeUndefined();
+		// The rerun found item 1's run again (409): its callback may go to the first try, so no wait.
+		expect(w.waitTill).toBeUndefined();
+		expect(w.status()).toBe('success');
+		const runs = sim.gen.runs();
+		expect(runs).toHaveLength(2);
+		expect(
+			sim.record.requests
+				.filter((r) => r.origin === 'api' && r.method === 'POST' && r.path === '/generate')
+				.map((r) => r.status),
+		).toEqual([201, 400, 409, 201]);
+		expect(w.firstItems.map((item) => item.json.run_id)).toEqual(runs.map((r) => r.run_id));
+		expect(pairedIndexes(w.firstItems)).toEqual([0, 1]);
+	});
+
 	it('Continue, and the last item fails before its start: no callback can resume, so the node polls its runs instead', async () => {
 		const w = await waiting({
 			parameters: webhookParams({ prompt: '={{ $json.prompt }}' }),
