@@ -25,22 +25,12 @@ import {
 	workspaceId,
 	type Workflow,
 } from '../n8n/workflows';
+import { runDir } from './run-dir';
 
 jest.setTimeout(180_000);
 
 const SKIP = process.env.FLORA_E2E_SKIP === '1';
 const lines = SKIP ? [] : resolveLines();
-
-function runDir(): string {
-	const dir = process.env.FLORA_E2E_RUN_DIR;
-	const tarball = process.env.FLORA_E2E_TARBALL;
-	if (!dir || !tarball) {
-		throw new Error(
-			'FLORA_E2E_RUN_DIR/FLORA_E2E_TARBALL are not set: run through the e2e jest project (npm run test:e2e), whose globalSetup installs n8n and packs the package',
-		);
-	}
-	return dir;
-}
 
 /** Fails with n8n's own log tail when the workflow did not succeed. */
 function expectSuccess(exec: Execution): void {

@@ -25,6 +25,7 @@ import {
 	type Workflow,
 	type WorkflowNode,
 } from '../n8n/workflows';
+import { runDir } from './run-dir';
 
 jest.setTimeout(180_000);
 
@@ -44,14 +45,6 @@ const mapped = (value: Record<string, unknown>) => ({
 	attemptToConvertTypes: false,
 	convertFieldsToString: false,
 });
-
-function runDir(): string {
-	const dir = process.env.FLORA_E2E_RUN_DIR;
-	if (!dir || !process.env.FLORA_E2E_TARBALL) {
-		throw new Error('run through the e2e jest project (npm run test:e2e)');
-	}
-	return dir;
-}
 
 function expectSuccess(exec: Execution): void {
 	if (!exec.ok) {

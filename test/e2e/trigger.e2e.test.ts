@@ -19,6 +19,7 @@ import { ensureN8n } from '../n8n/install';
 import { resolveLines, type N8nLine } from '../n8n/lines';
 import { N8nHome, PACKAGE_NAME } from '../n8n/n8n';
 import { SIM_CREDENTIAL, workflow, type Workflow } from '../n8n/workflows';
+import { runDir } from './run-dir';
 
 jest.setTimeout(180_000);
 
@@ -27,16 +28,6 @@ const lines = SKIP ? [] : resolveLines();
 
 const WEBHOOK_ID = '6c1f8d2a-3b4e-4f5a-9c6d-0000000f1a01';
 const TRIGGER = 'Flora Trigger';
-
-function runDir(): string {
-	const dir = process.env.FLORA_E2E_RUN_DIR;
-	if (!dir || !process.env.FLORA_E2E_TARBALL) {
-		throw new Error(
-			'FLORA_E2E_RUN_DIR/FLORA_E2E_TARBALL are not set: run through the e2e jest project (npm run test:e2e)',
-		);
-	}
-	return dir;
-}
 
 if (SKIP) {
 	test.skip('end-to-end tier skipped by FLORA_E2E_SKIP=1', () => undefined);

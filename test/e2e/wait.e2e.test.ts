@@ -31,6 +31,7 @@ import {
 	type Workflow,
 	type WorkflowNode,
 } from '../n8n/workflows';
+import { runDir } from './run-dir';
 
 jest.setTimeout(180_000);
 
@@ -53,16 +54,6 @@ const RENDER_MS = 10_000;
 const PROJECT = `prj_${createHash('sha1').update('ws_demo:0').digest('hex').slice(0, 20)}`;
 /** Runs in the several-items scenario. */
 const ITEMS = 5;
-
-function runDir(): string {
-	const dir = process.env.FLORA_E2E_RUN_DIR;
-	if (!dir || !process.env.FLORA_E2E_TARBALL) {
-		throw new Error(
-			'FLORA_E2E_RUN_DIR/FLORA_E2E_TARBALL are not set: run through the e2e jest project (npm run test:e2e)',
-		);
-	}
-	return dir;
-}
 
 if (SKIP) {
 	test.skip('end-to-end tier skipped by FLORA_E2E_SKIP=1', () => undefined);
